@@ -1,0 +1,61 @@
+# Rectiflow — two commands do all set-up: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+UV := .tools/bin/uv
+UV_VERSION := 0.13.8
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-fast test-slow lint bench bench-full install install-test system-deps demo clean
+
+$(UV):
+	$(PY) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+# the lean runtime (no Prefect, no browser)
+install: $(UV)
+	$(UV) sync --frozen --python $(PY) --extra server
+
+install-test: $(UV)
+	$(UV) sync --frozen --python $(PY) --all-extras
+
+# Debian's chromium and CJK fonts for the browser tests (never `playwright install`)
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'wenquanyi'; then \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+	fi
+
+instance/config.py:
+	@mkdir -p instance
+	@echo "SECRET_KEY = '$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')'" > $@
+	@echo "wrote $@ (a random SECRET_KEY)"
+
+run: install instance/config.py
+	$(BIN)/rectiflow db upgrade
+	$(BIN)/rectiflow demo --if-empty
+	$(BIN)/rectiflow run --host $(HOST) --port $(PORT)
+
+lint: install-test
+	$(BIN)/ruff check workflow web notifications tests bench
+	$(BIN)/ruff format --check workflow web notifications tests bench
+	$(BIN)/mypy workflow notifications
+
+test: install-test system-deps lint
+	RECTIFLOW_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m "not slow"
+
+test-slow: install-test system-deps
+	RECTIFLOW_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m slow
+
+bench: install-test
+	$(BIN)/python -m bench.run --quick
+
+bench-full: install-test
+	$(BIN)/python -m bench.run --full
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,173 @@
+"""Clock instances: the deadlines of one issue, started, stopped, paused and extended.
+
+Owns the ``clock_instance`` rows and the issue's denormalised ``due_at`` (its earliest
+running deadline).  Deadlines are absolute UTC instants computed from the definition's
+clock and the working calendar; a deadline that reaches into a year whose calendar is
+not loaded is marked provisional and recomputed by :func:`recompute_provisional` once
+the year is loaded.  Must not import flask.
+
+Re-arming: an extension starts a new instance of the clock (so every rung of the ladder
+can fire again against the new date, and the original date is kept); a pause followed by
+a resume shifts the same instance (rungs already fired stay fired).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflow.calendar import WorkCalendar, due_instant, end_of_day
+from workflow.definition import Clock, Definition
+from workflow.models import ClockInstance, Issue
+
+
+def running(session: Session, issue: Issue, clock: str) -> ClockInstance | None:
+    """The issue's running or paused instance of ``clock``, if any."""
+    return session.scalar(
+        select(ClockInstance)
+        .where(
+            ClockInstance.issue_id == issue.id,
+            ClockInstance.clock == clock,
+            ClockInstance.status.in_(("running", "paused")),
+        )
+        .order_by(ClockInstance.generation.desc())
+        .limit(1)
+    )
+
+
+def _compute(
+    cal: WorkCalendar, spec: Clock, tz: str, basis: dict[str, Any]
+) -> tuple[datetime, bool]:
+    if "date" in basis:
+        day = date.fromisoformat(basis["date"])
+        return end_of_day(day, tz), not cal.is_loaded(day.year)
+    start = datetime.fromisoformat(basis["start"])
+    return due_instant(cal, start, spec.counts, spec.amount, tz)
+
+
+def start(
+    session: Session,
+    cal: WorkCalendar,
+    definition: Definition,
+    issue: Issue,
+    clock: str,
+    now: datetime,
+    due_on: date | None = None,
+) -> ClockInstance:
+    """(Re)start ``clock`` for ``issue``: stop any running instance and open a new one."""
+    spec = definition.clocks[clock]
+    previous = running(session, issue, clock)
+    if previous is not None:
+        previous.status, previous.stopped_at = "stopped", now
+    generation = 1 + (
+        session.scalar(
+            select(func.max(ClockInstance.generation)).where(
+                ClockInstance.issue_id == issue.id, ClockInstance.clock == clock
+            )
+        )
+        or 0
+    )
+    basis: dict[str, Any] = (
+        {"date": due_on.isoformat()}
+        if due_on
+        else {"start": now.isoformat(), "counts": spec.counts, "amount": spec.amount}
+    )
+    due, provisional = _compute(cal, spec, definition.timezone, basis)
+    inst = ClockInstance(
+        issue_id=issue.id,
+        clock=clock,
+        generation=generation,
+        status="running",
+        started_at=now,
+        due_at=due,
+        original_due_at=due,
+        provisional=provisional,
+        basis=basis,
+    )
+    session.add(inst)
+    return inst
+
+
+def stop(session: Session, issue: Issue, clock: str, now: datetime) -> None:
+    """Stop ``clock`` if it runs."""
+    inst = running(session, issue, clock)
+    if inst is not None:
+        inst.status, inst.stopped_at = "stopped", now
+
+
+def pause(session: Session, issue: Issue, clock: str, now: datetime) -> None:
+    """Pause ``clock`` (暂存待查): its rungs do not fire while paused."""
+    inst = running(session, issue, clock)
+    if inst is not None and inst.status == "running":
+        inst.status, inst.paused_at = "paused", now
+
+
+def resume(session: Session, definition: Definition, issue: Issue, clock: str, now: datetime) -> None:
+    """Resume a paused ``clock``; with ``pause: shift`` the due moves by the time paused."""
+    inst = running(session, issue, clock)
+    if inst is None or inst.status != "paused" or inst.paused_at is None:
+        return
+    if definition.clocks[clock].pause == "shift":
+        inst.due_at = inst.due_at + (now - inst.paused_at)
+    inst.status, inst.paused_at = "running", None
+
+
+def extend(
+    session: Session,
+    cal: WorkCalendar,
+    definition: Definition,
+    issue: Issue,
+    clock: str,
+    new_due: date,
+    now: datetime,
+) -> ClockInstance:
+    """Move ``clock`` to ``new_due`` as a new instance that keeps the original date."""
+    old = running(session, issue, clock)
+    inst = start(session, cal, definition, issue, clock, now, due_on=new_due)
+    if old is not None:
+        inst.original_due_at = old.original_due_at
+    return inst
+
+
+def refresh_issue_due(session: Session, issue: Issue) -> None:
+    """Set the issue's ``due_at`` to its earliest running deadline."""
+    session.flush()
+    row = session.execute(
+        select(ClockInstance.due_at, ClockInstance.provisional)
+        .where(ClockInstance.issue_id == issue.id, ClockInstance.status == "running")
+        .order_by(ClockInstance.due_at)
+        .limit(1)
+    ).first()
+    issue.due_at = row[0] if row else None
+    issue.due_provisional = bool(row[1]) if row else False
+
+
+def recompute_provisional(
+    session: Session, cal: WorkCalendar, definitions: dict[int, Definition]
+) -> list[tuple[ClockInstance, datetime, datetime]]:
+    """Recompute every provisional running deadline against ``cal``; return what moved.
+
+    ``definitions`` maps an issue's definition_id to its parsed definition.
+    """
+    moved = []
+    rows = session.execute(
+        select(ClockInstance, Issue)
+        .join(Issue, Issue.id == ClockInstance.issue_id)
+        .where(ClockInstance.provisional.is_(True), ClockInstance.status.in_(("running", "paused")))
+    ).all()
+    for inst, issue in rows:
+        d = definitions[issue.definition_id]
+        spec = d.clocks.get(inst.clock)
+        if spec is None:
+            continue
+        due, provisional = _compute(cal, spec, d.timezone, inst.basis)
+        if due != inst.due_at:
+            moved.append((inst, inst.due_at, due))
+            if inst.original_due_at == inst.due_at:
+                inst.original_due_at = due
+            inst.due_at = due
+        inst.provisional = provisional
+    return moved

@@ -1,0 +1,130 @@
+"""The unit tree and the people in it: adding units, users, roles; password hashing.
+
+Owns the materialized path of each unit and the argon2id password hashes.
+Must not import flask.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.models import Membership, Unit, User
+from workflow.scope import ROLES
+
+LEVELS = ("province", "city", "county", "township", "department", "village")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+
+_hasher = PasswordHasher()  # argon2id with the library's current defaults
+
+
+class UnitError(ValueError):
+    """Bad input for a unit or user, with a message naming the problem."""
+
+
+def set_hasher_parameters(**params: int) -> None:
+    """Replace the argon2 parameters (tests use cheap ones; production keeps the defaults)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(**params)
+    _DUMMY_HASH = _hasher.hash("rectiflow-timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Check ``password``; rehash in place when the parameters have moved on."""
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+def burn_hash_time(password: str) -> None:
+    """Spend the time a verification takes (unknown user: same timing as a wrong password)."""
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
+_DUMMY_HASH = _hasher.hash("rectiflow-timing-equaliser")
+
+
+def add_unit(
+    session: Session, code: str, name: str, level: str, parent_code: str | None = None
+) -> Unit:
+    """Add a unit below ``parent_code`` (or a root) and compute its path."""
+    if not CODE_RE.match(code or ""):
+        raise UnitError(f"unit code {code!r}: letters, digits, '.', '_' or '-' (at most 64)")
+    if not (name or "").strip():
+        raise UnitError("unit name is required")
+    if level not in LEVELS:
+        raise UnitError(f"unit level {level!r}: one of {', '.join(LEVELS)}")
+    if session.scalar(select(Unit.id).where(Unit.code == code)):
+        raise UnitError(f"unit code {code!r} is taken")
+    parent = None
+    if parent_code:
+        parent = session.scalar(select(Unit).where(Unit.code == parent_code))
+        if parent is None:
+            raise UnitError(f"no parent unit with code {parent_code!r}")
+    unit = Unit(code=code, name=name.strip(), level=level, parent_id=parent.id if parent else None,
+                path="", depth=parent.depth + 1 if parent else 0)
+    session.add(unit)
+    session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    return unit
+
+
+def parse_role(session: Session, spec: str) -> tuple[str, Unit]:
+    """``ROLE@UNITCODE`` → (role, unit)."""
+    role, sep, code = spec.partition("@")
+    if not sep:
+        raise UnitError(f"role {spec!r}: write ROLE@UNITCODE, e.g. unit_user@CITY-01")
+    if role not in ROLES:
+        raise UnitError(f"role {role!r}: one of {', '.join(ROLES)}")
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise UnitError(f"role {spec!r}: no unit with code {code!r}")
+    return role, unit
+
+
+def add_user(
+    session: Session,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: list[str],
+    now: datetime,
+    email: str | None = None,
+) -> User:
+    """Add a user with memberships given as ``ROLE@UNITCODE``."""
+    if not USERNAME_RE.match(username or ""):
+        raise UnitError(f"username {username!r}: 2–64 lower-case letters, digits, '.', '_' or '-'")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise UnitError(f"username {username!r} is taken")
+    if len(password or "") < 8:
+        raise UnitError("password: at least 8 characters")
+    if not roles:
+        raise UnitError("at least one ROLE@UNIT is required")
+    parsed = [parse_role(session, r) for r in roles]
+    user = User(username=username, display_name=display_name.strip() or username,
+                email=email or None, password_hash=hash_password(password), created_at=now,
+                preferences={})
+    session.add(user)
+    session.flush()
+    for role, unit in parsed:
+        user.memberships.append(Membership(user_id=user.id, unit_id=unit.id, role=role, unit=unit))
+    session.flush()
+    return user
