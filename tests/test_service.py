@@ -156,7 +156,7 @@ def test_rejected_closeout_and_second_rectification(drive):
     i = drive.open()
     drive.to_acceptance(i)
     assert drive.act(i, "reject_closeout", "super", reason="佐证不足") == "re_rectify"
-    assert drive.act(i, "restart_rectification", "clerk") == "correcting"
+    assert drive.act(i, "restart_rectification", "clerk", measures=PLAN) == "correcting"
 
 
 def test_relapse_reopens_with_a_new_deadline(drive):
@@ -174,7 +174,9 @@ def test_fix_now_short_path(drive):
     i = drive.open(deadline_type="fix_now")
     drive.act(i, "sign_for", "clerk")
     drive.evidence(i)
-    assert drive.act(i, "fix_now_done", "clerk", summary="已立行立改") in {"acceptance", "closeout_attest"}
+    assert drive.act(i, "fix_now_done", "head", completion="已完成", summary="已立行立改",
+                     attested=True) == "acceptance"
+    assert drive.act(i, "accept", "super", grade="好") == "closed"
 
 
 def test_ongoing_items_never_count_as_closed(drive):
@@ -218,12 +220,22 @@ def test_guard_separation_of_duties(drive, world):
         drive.act(i, "accept", "head", grade="好")
 
 
-def test_guard_recusal_reviewer_from_the_issues_unit(drive):
+def test_recusal_refuses_assigning_a_checker_from_the_issues_unit(drive):
     i = drive.open()
     drive.to_acceptance(i)
     drive.act(i, "accept", "super", grade="好")
-    drive.act(i, "assign_checker", "office", checker="checker_own")
-    with pytest.raises(service.Denied):
+    with pytest.raises(ValidationFailed, match="回避"):
+        drive.act(i, "assign_checker", "office", checker="checker_own")
+
+
+def test_guard_recusal_reviewer_from_the_issues_unit(drive, world):
+    """Even if someone from the unit ends up assigned (e.g. a move), the review is refused."""
+    i = drive.open()
+    drive.to_acceptance(i)
+    drive.act(i, "accept", "super", grade="好")
+    with world.db.writing() as s:
+        s.get(Issue, i).checker_id = world.users["checker_own"]
+    with pytest.raises(service.Denied, match="回避"):
         drive.act(i, "followup_holds", "checker_own", note="巩固")
 
 
@@ -232,7 +244,7 @@ def test_guard_deadline_type(drive):
     drive.act(i, "sign_for", "clerk")
     drive.evidence(i)
     with pytest.raises(service.GuardFailed, match="deadline type"):
-        drive.act(i, "fix_now_done", "clerk", summary="x")
+        drive.act(i, "fix_now_done", "head", completion="已完成", summary="x", attested=True)
 
 
 def test_attestation_must_be_confirmed(drive):

@@ -234,12 +234,15 @@ class Issue(Base):
     sanctions: Mapped[int] = mapped_column(Integer, default=0)
     org_measures: Mapped[int] = mapped_column(Integer, default=0)
     import_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # relay inspection (接力式巡察): a new check linked to an earlier round's item
+    linked_issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id"))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
-    definition: Mapped[DefinitionVersion] = relationship(lazy="joined")
+    # lazy "select": a session loads each (few, large) definition version once
+    definition: Mapped[DefinitionVersion] = relationship(lazy="select")
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id], lazy="joined")
     inspected_unit: Mapped[Unit | None] = relationship(foreign_keys=[inspected_unit_id])
     round: Mapped[Round | None] = relationship()
@@ -248,7 +251,9 @@ class Issue(Base):
     )
     supporting: Mapped[list[SupportingUnit]] = relationship(cascade="all, delete-orphan")
 
-    __mapper_args__ = {"version_id_col": version}
+    # the ORM adds "WHERE version = :loaded" to every UPDATE of an issue; the service bumps
+    # the number itself, once per action (version_id_generator=False), see workflow.service
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class SupportingUnit(Base):
@@ -439,3 +444,76 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """An API token of a user for systems integration; only its hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the token
+    prefix: Mapped[str] = mapped_column(String(12))  # shown in lists to tell tokens apart
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """A login attempt, kept in the database so rate limits hold across workers."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_user_at", "username", "at"),
+        Index("ix_login_attempt_addr_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditCheckpoint(Base):
+    """A signed checkpoint of the audit chain head (the key lives outside the database)."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class NetworkFigure(Base):
+    """A network statistic entered by hand with its source (巡视巡察上下联动 figures)."""
+
+    __tablename__ = "network_figure"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", "metric"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    metric: Mapped[str] = mapped_column(String(64))
+    value: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(255))
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    entered_at: Mapped[datetime]
+
+
+class SpecialCheck(Base):
+    """A 专项检查 / 回访检查 of a lower level's inspection office, with its checklist results."""
+
+    __tablename__ = "special_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    checker_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"))
+    checked_at: Mapped[datetime]
+    results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

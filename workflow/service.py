@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import audit, clocks, outbox
 from workflow.calendar import WorkCalendar
@@ -254,9 +255,25 @@ def act(
             now,
         )
     clean = clean_data(session, action.fields, data)
+    _check_checker(session, action, issue, clean)
     member = _check_guards(session, d, action, issue, user, members, clean, now)
     cal = calendar or WorkCalendar.from_session(session)
     return _apply(session, d, action, issue, user, member, clean, now, cal)
+
+
+def _check_checker(session: Session, action: Action, issue: Issue, clean: Mapping[str, Any]) -> None:
+    """回避 for assignments: a checker must have a spot-check post outside the issue's unit."""
+    for name, value in clean.items():
+        if action.fields[name].type != "user" or name != "checker":
+            continue
+        checker = session.scalar(select(User).where(User.username == value))
+        posts = [m for m in (checker.memberships if checker else []) if m.role == "spot_check"]
+        if not posts:
+            raise ValidationFailed({name: [f"{value} holds no spot-check (专项督查) post"]})
+        if all(is_recused(m.unit, issue) for m in posts):
+            raise ValidationFailed(
+                {name: [f"回避: {value} belongs to the issue's unit and may not review it"]}
+            )
 
 
 def _check_guards(
@@ -360,12 +377,24 @@ def _apply(
     before = snapshot(issue)
     from_state = issue.state
     target = action.target_for(clean)
-    new_version = issue.version + 1
+    seen = issue.version
+    new_version = seen + 1
+    # claim the new version first: the UPDATE … WHERE version = :seen takes the row lock
+    # (PostgreSQL) and fails if someone else got there in between
+    issue.version = new_version
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        fresh = session.get(Issue, issue.id)
+        current = fresh.version if fresh is not None else seen
+        changes = changes_since(session, fresh, seen) if fresh is not None else []
+        raise Conflict(current, changes) from None
     _set_state(issue, d, target, now)
     issue.updated_at = now  # always dirty the row, so the version check runs in the UPDATE
     children: list[Issue] = []
     notify: list[Effect] = []
-    for effect in action.effects:
+    for effect in action.effects_for(clean):
         if effect.kind == "notify":
             notify.append(effect)
         else:
@@ -724,6 +753,7 @@ def recompute_deadlines(session: Session, now: datetime) -> list[tuple[Issue, st
         assert issue is not None
         clocks.refresh_issue_due(session, issue)
         issue.updated_at = now
+        issue.version += 1  # an open form must see the moved deadline, not overwrite it
         chain.append(
             issue_id=issue.id, at=now, action="deadline_recomputed", actor_role="system",
             from_state=issue.state, to_state=issue.state,
@@ -753,10 +783,11 @@ def apply_migration(
             issue.definition_id, issue.definition = target.id, target
             _set_state(issue, new, state, now)
             issue.updated_at = now
+            issue.version += 1
             chain.append(
                 issue_id=issue.id, at=now, action="definition_migrated", actor_role="system",
                 from_state=old_state, to_state=state, definition_version=target.version,
-                data={"from_version": dv.version, "v": issue.version + 1},
+                data={"from_version": dv.version, "v": issue.version},
             )
             moved += 1
     session.flush()
