@@ -20,7 +20,9 @@ from workflow.units import set_hasher_parameters
 # cheap argon2 parameters keep the suite fast; production uses the library defaults
 set_hasher_parameters(time_cost=1, memory_cost=1024, parallelism=1)
 
-PG_URL = os.environ.get("RECTIFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "RECTIFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def _pg_available() -> bool:

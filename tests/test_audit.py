@@ -17,8 +17,12 @@ def _events(database, clock, n: int = 6) -> list[int]:
     with database.writing() as session:
         chain = audit.Chain(session)
         for k in range(n):
-            ev = chain.append(at=clock.advance(minutes=1), action=f"step{k}", actor_role="system",
-                              data={"k": k, "text": "整改"})
+            ev = chain.append(
+                at=clock.advance(minutes=1),
+                action=f"step{k}",
+                actor_role="system",
+                data={"k": k, "text": "整改"},
+            )
             session.flush()
             ids.append(ev.id)
     return ids
@@ -67,7 +71,9 @@ def test_a_deleted_event_is_named(database, clock):
     _tamper(database, "DELETE FROM event WHERE id = :i", i=ids[2])
     with database.reading() as session:
         result = audit.verify(session)
-    assert not result.ok and result.first_bad_id == ids[3] and "deleted or inserted" in result.reason
+    assert (
+        not result.ok and result.first_bad_id == ids[3] and "deleted or inserted" in result.reason
+    )
 
 
 def test_an_inserted_event_is_named(database, clock):
@@ -77,25 +83,45 @@ def test_an_inserted_event_is_named(database, clock):
         fields = {c: getattr(victim, c) for c in ("at", "action", "actor_role", "outcome")}
     # a forged event wedged into the sequence, with a self-consistent hash of its own
     forged_at = fields["at"] + timedelta(seconds=1)
-    content = {"issue_id": None, "at": audit._instant(forged_at), "actor_id": None,
-               "actor_role": "system", "actor_unit_id": None, "action": "forged", "outcome": "ok",
-               "from_state": None, "to_state": None, "definition_version": None, "data": {}}
+    content = {
+        "issue_id": None,
+        "at": audit._instant(forged_at),
+        "actor_id": None,
+        "actor_role": "system",
+        "actor_unit_id": None,
+        "action": "forged",
+        "outcome": "ok",
+        "from_state": None,
+        "to_state": None,
+        "definition_version": None,
+        "data": {},
+    }
     forged_hash = audit.event_hash(victim.hash, content)
     _tamper(
         database,
         "INSERT INTO event (id, at, action, actor_role, outcome, data, prev_hash, hash) "
         "VALUES (:id, :at, 'forged', 'system', 'ok', '{}', :prev, :hash)",
-        id=ids[-1] + 100, at=forged_at.replace(tzinfo=None) if database.engine.dialect.name == "sqlite" else forged_at,
-        prev=victim.hash, hash=forged_hash,
+        id=ids[-1] + 100,
+        at=forged_at.replace(tzinfo=None)
+        if database.engine.dialect.name == "sqlite"
+        else forged_at,
+        prev=victim.hash,
+        hash=forged_hash,
     )
     # renumber so the forged row sits between two genuine events
     with database.engine.begin() as conn:
         audit.drop_append_only(conn)
-        conn.execute(text("UPDATE event SET id = id + 1000 WHERE id > :i AND action != 'forged'"),
-                     {"i": ids[2]})
-        conn.execute(text("UPDATE event SET id = :new WHERE action = 'forged'"), {"new": ids[2] + 1})
+        conn.execute(
+            text("UPDATE event SET id = id + 1000 WHERE id > :i AND action != 'forged'"),
+            {"i": ids[2]},
+        )
+        conn.execute(
+            text("UPDATE event SET id = :new WHERE action = 'forged'"), {"new": ids[2] + 1}
+        )
         audit.install_append_only(conn)
     with database.reading() as session:
         result = audit.verify(session)
     assert not result.ok
-    assert result.first_bad_id == ids[3] + 1000  # the genuine event after the forgery no longer links
+    assert (
+        result.first_bad_id == ids[3] + 1000
+    )  # the genuine event after the forgery no longer links

@@ -41,13 +41,29 @@ def test_an_issue_through_its_life_from_the_cli(run):
     run("units", "add", "HZ-01", "上城区", "--level", "county", "--parent", "HZ")
     run("units", "add", "HZ-01-01", "湖滨街道", "--level", "township", "--parent", "HZ-01")
     run("units", "add", "NB", "宁波市", "--level", "city", "--parent", "ZJ")
-    for user, role in [("office", "office@ZJ"), ("clerk", "unit_user@HZ-01-01"),
-                       ("head", "unit_head@HZ-01-01"), ("super", "supervisor@HZ-01"),
-                       ("checker", "spot_check@NB")]:
+    for user, role in [
+        ("office", "office@ZJ"),
+        ("clerk", "unit_user@HZ-01-01"),
+        ("head", "unit_head@HZ-01-01"),
+        ("super", "supervisor@HZ-01"),
+        ("checker", "spot_check@NB"),
+    ]:
         run("users", "add", user, "--name", user, "--password", "a-long-password", "--role", role)
     assert "unit_user@HZ-01-01" in run("users", "list", "--role", "unit_user").output
-    out = run("issues", "open", "--as", "office", "--now", NOW, "--set", "title=公车管理不严",
-              "--set", "unit=HZ-01-01", "--set", "due_on=2026-12-31").output
+    out = run(
+        "issues",
+        "open",
+        "--as",
+        "office",
+        "--now",
+        NOW,
+        "--set",
+        "title=公车管理不严",
+        "--set",
+        "unit=HZ-01-01",
+        "--set",
+        "due_on=2026-12-31",
+    ).output
     number = out.split()[0]
     steps = [
         ("sign_for", "clerk", []),
@@ -71,10 +87,30 @@ def test_cli_errors_name_the_problem(run):
     run("units", "add", "ZJ", "浙江省", "--level", "province")
     bad = run("units", "add", "ZJ", "again", "--level", "province", ok=False)
     assert bad.exit_code == 1 and "taken" in bad.output
-    bad = run("users", "add", "x1", "--name", "x", "--password", "a-long-password",
-              "--role", "boss@ZJ", ok=False)
+    bad = run(
+        "users",
+        "add",
+        "x1",
+        "--name",
+        "x",
+        "--password",
+        "a-long-password",
+        "--role",
+        "boss@ZJ",
+        ok=False,
+    )
     assert "role 'boss'" in bad.output
-    run("users", "add", "office", "--name", "o", "--password", "a-long-password", "--role", "office@ZJ")
+    run(
+        "users",
+        "add",
+        "office",
+        "--name",
+        "o",
+        "--password",
+        "a-long-password",
+        "--role",
+        "office@ZJ",
+    )
     bad = run("issues", "open", "--as", "office", "--set", "title=", "--set", "unit=NOPE", ok=False)
     assert "title: required" in bad.output and "unit: no unit with code 'NOPE'" in bad.output
     bad = run("issues", "act", "ZG-404", "sign_for", "--as", "office", ok=False)

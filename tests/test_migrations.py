@@ -24,8 +24,12 @@ def _check(engine):
         cols = {c["name"] for c in inspect(engine).get_columns(name)}
         assert {c.name for c in table.columns} == cols, name
     with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
-        conn.execute(text("INSERT INTO event (at, action, outcome, data, prev_hash, hash) "
-                          "VALUES (CURRENT_TIMESTAMP, 'x', 'ok', '{}', 'p', 'h')"))
+        conn.execute(
+            text(
+                "INSERT INTO event (at, action, outcome, data, prev_hash, hash) "
+                "VALUES (CURRENT_TIMESTAMP, 'x', 'ok', '{}', 'p', 'h')"
+            )
+        )
         conn.execute(text("DELETE FROM event"))
 
 

@@ -25,8 +25,9 @@ class Driver:
         fields.setdefault("title", "考核奖金发放不规范")
         fields.setdefault("unit", "HZ-XH-LY")
         with self.db.writing() as s:
-            issue = service.open_issue(s, definition, fields, self.world.user(s, "office"),
-                                       self.clock())
+            issue = service.open_issue(
+                s, definition, fields, self.world.user(s, "office"), self.clock()
+            )
             return issue.id
 
     def act(self, issue_id, action, username, minutes=60, version="current", **data):
@@ -35,8 +36,9 @@ class Driver:
             issue = s.get(Issue, issue_id)
             v = issue.version if version == "current" else version
             try:
-                result = service.act(s, issue, action, self.world.user(s, username), data, v,
-                                     self.clock())
+                result = service.act(
+                    s, issue, action, self.world.user(s, username), data, v, self.clock()
+                )
             except service.Denied:
                 s.commit()  # the denied attempt stays in the audit trail
                 raise
@@ -55,9 +57,18 @@ class Driver:
 
     def evidence(self, issue_id, username="clerk"):
         with self.db.writing() as s:
-            s.add(Evidence(issue_id=issue_id, filename="纪要.pdf", stored_name=f"x{issue_id}",
-                           content_type="application/pdf", size=10, sha256="0" * 64,
-                           uploaded_by=self.world.users[username], uploaded_at=self.clock()))
+            s.add(
+                Evidence(
+                    issue_id=issue_id,
+                    filename="纪要.pdf",
+                    stored_name=f"x{issue_id}",
+                    content_type="application/pdf",
+                    size=10,
+                    sha256="0" * 64,
+                    uploaded_by=self.world.users[username],
+                    uploaded_at=self.clock(),
+                )
+            )
 
     def to_correcting(self, issue_id):
         self.act(issue_id, "sign_for", "clerk")
@@ -87,8 +98,19 @@ def test_the_whole_life_of_an_issue(drive):
     drive.act(i, "report_progress", "clerk", progress=50, note="过半")
     assert drive.issue(i).progress == 50
     drive.evidence(i)
-    assert drive.act(i, "request_closeout", "clerk", completion="已完成", summary="完成",
-                     rules_written=2, money_recovered="12000.50", people_handled=1) == "closeout_attest"
+    assert (
+        drive.act(
+            i,
+            "request_closeout",
+            "clerk",
+            completion="已完成",
+            summary="完成",
+            rules_written=2,
+            money_recovered="12000.50",
+            people_handled=1,
+        )
+        == "closeout_attest"
+    )
     assert drive.act(i, "attest_closeout", "head", attested=True) == "acceptance"
     assert drive.act(i, "accept", "super", grade="好") == "closed"
     issue = drive.issue(i)
@@ -122,19 +144,32 @@ def test_extension_keeps_both_dates(drive):
     i = drive.open()
     drive.to_correcting(i)
     with drive.db.reading() as s:
-        first = s.scalar(select(ClockInstance).where(ClockInstance.issue_id == i,
-                                                      ClockInstance.clock == "rectify",
-                                                      ClockInstance.status == "running"))
+        first = s.scalar(
+            select(ClockInstance).where(
+                ClockInstance.issue_id == i,
+                ClockInstance.clock == "rectify",
+                ClockInstance.status == "running",
+            )
+        )
         original = first.due_at
-    assert drive.act(i, "request_extension", "clerk", new_due="2027-06-30",
-                     reason="涉及历史遗留问题") == "extension_review"
+    assert (
+        drive.act(i, "request_extension", "clerk", new_due="2027-06-30", reason="涉及历史遗留问题")
+        == "extension_review"
+    )
     assert drive.act(i, "approve_extension", "super") == "correcting"
     with drive.db.reading() as s:
-        inst = s.scalar(select(ClockInstance).where(ClockInstance.issue_id == i,
-                                                     ClockInstance.clock == "rectify",
-                                                     ClockInstance.status == "running"))
+        inst = s.scalar(
+            select(ClockInstance).where(
+                ClockInstance.issue_id == i,
+                ClockInstance.clock == "rectify",
+                ClockInstance.status == "running",
+            )
+        )
         assert inst.original_due_at == original
-        assert inst.due_at.date().isoformat() >= "2027-06-30" or inst.due_at.date().isoformat() == "2027-06-30"
+        assert (
+            inst.due_at.date().isoformat() >= "2027-06-30"
+            or inst.due_at.date().isoformat() == "2027-06-30"
+        )
     assert drive.issue(i).due_on.isoformat() == "2027-06-30"
 
 
@@ -164,18 +199,24 @@ def test_relapse_reopens_with_a_new_deadline(drive):
     drive.to_acceptance(i)
     drive.act(i, "accept", "super", grade="较好")
     drive.act(i, "assign_checker", "office", checker="checker")
-    assert drive.act(i, "followup_relapse", "checker", reason="问题反弹",
-                     new_due="2027-03-31") == "correcting"
+    assert (
+        drive.act(i, "followup_relapse", "checker", reason="问题反弹", new_due="2027-03-31")
+        == "correcting"
+    )
     issue = drive.issue(i)
-    assert issue.is_open and issue.due_at is not None
+    assert issue.is_open and issue.due_at is not None and issue.relapse_count == 1
 
 
 def test_fix_now_short_path(drive):
     i = drive.open(deadline_type="fix_now")
     drive.act(i, "sign_for", "clerk")
     drive.evidence(i)
-    assert drive.act(i, "fix_now_done", "head", completion="已完成", summary="已立行立改",
-                     attested=True) == "acceptance"
+    assert (
+        drive.act(
+            i, "fix_now_done", "head", completion="已完成", summary="已立行立改", attested=True
+        )
+        == "acceptance"
+    )
     assert drive.act(i, "accept", "super", grade="好") == "closed"
 
 
@@ -210,7 +251,9 @@ def test_guard_separation_of_duties(drive, world):
     from workflow.models import Membership
 
     with world.db.writing() as s:
-        s.add(Membership(user_id=world.users["head"], unit_id=world.units["HZ-XH"], role="supervisor"))
+        s.add(
+            Membership(user_id=world.users["head"], unit_id=world.units["HZ-XH"], role="supervisor")
+        )
     i = drive.open()
     drive.to_correcting(i)
     drive.evidence(i)
@@ -261,7 +304,9 @@ def test_wrong_role_is_denied_and_audited(drive):
     with pytest.raises(service.Denied):
         drive.act(i, "sign_for", "super")
     with drive.db.reading() as s:
-        denied = s.scalars(select(Event).where(Event.issue_id == i, Event.outcome == "denied")).all()
+        denied = s.scalars(
+            select(Event).where(Event.issue_id == i, Event.outcome == "denied")
+        ).all()
     assert [e.action for e in denied] == ["sign_for"]
 
 
@@ -318,8 +363,18 @@ def test_problem_lead_life_and_restriction(drive, world):
         drive.act(i, "accept_lead", "super")
     assert drive.act(i, "accept_lead", "discipline") == "accepted"
     assert drive.act(i, "dispose", "discipline", disposition="初步核实") == "disposed"
-    assert drive.act(i, "record_outcome", "discipline", cases_opened=1, sanctions=1,
-                     org_measures=0, note="立案") == "outcome_recorded"
+    assert (
+        drive.act(
+            i,
+            "record_outcome",
+            "discipline",
+            cases_opened=1,
+            sanctions=1,
+            org_measures=0,
+            note="立案",
+        )
+        == "outcome_recorded"
+    )
     assert drive.act(i, "send_feedback", "discipline", note="已反馈") == "fed_back"
     issue = drive.issue(i)
     assert issue.restricted and issue.cases_opened == 1 and not issue.is_open
@@ -387,13 +442,22 @@ def test_sign_for_deadline_counts_working_days(drive):
 
 def test_open_validates_fields(drive, world):
     with pytest.raises(ValidationFailed) as err, world.db.writing() as s:
-        service.open_issue(s, "rectification", {"title": "", "unit": "NOPE", "due_on": "明天",
-                                                "colour": "red"},
-                           world.user(s, "office"), drive.clock())
+        service.open_issue(
+            s,
+            "rectification",
+            {"title": "", "unit": "NOPE", "due_on": "明天", "colour": "red"},
+            world.user(s, "office"),
+            drive.clock(),
+        )
     assert set(err.value.errors) == {"title", "unit", "due_on", "colour"}
 
 
 def test_only_an_office_above_may_open(drive, world):
     with pytest.raises(service.Denied), world.db.writing() as s:
-        service.open_issue(s, "rectification", {"title": "x", "unit": "NB-HS"},
-                           world.user(s, "cityoffice"), drive.clock())
+        service.open_issue(
+            s,
+            "rectification",
+            {"title": "x", "unit": "NB-HS"},
+            world.user(s, "cityoffice"),
+            drive.clock(),
+        )

@@ -27,7 +27,9 @@ def parse_now(value: str | None) -> datetime:
     try:
         instant = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO-8601 instant", param_hint="--now") from None
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 instant", param_hint="--now"
+        ) from None
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 

@@ -83,13 +83,13 @@ def definitions_migrate(
     blocked = False
     with get_database().writing() as session:
         sync_definitions(session, now, Path(current_app.config["DEFINITIONS_DIR"]))
-        all_names = names or tuple(
-            sorted(set(session.scalars(select(DefinitionVersion.name))))
-        )
+        all_names = names or tuple(sorted(set(session.scalars(select(DefinitionVersion.name)))))
         for name in all_names:
             plan = plan_migration(session, name, state_map, allow_clock_changes)
             if not plan.per_version:
-                click.echo(f"{name}: every issue is on the newest version {plan.target.version[:12]}")
+                click.echo(
+                    f"{name}: every issue is on the newest version {plan.target.version[:12]}"
+                )
                 continue
             for dv, n, changes, blockers in plan.per_version:
                 click.echo(f"{name}: {n} issue(s) {dv.version[:12]} → {plan.target.version[:12]}")

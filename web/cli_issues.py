@@ -26,8 +26,11 @@ def units_group() -> None:
 @units_group.command("add")
 @click.argument("code")
 @click.argument("name")
-@click.option("--level", required=True, type=click.Choice(
-    ["province", "city", "county", "township", "department", "village"]))
+@click.option(
+    "--level",
+    required=True,
+    type=click.Choice(["province", "city", "county", "township", "department", "village"]),
+)
 @click.option("--parent", "parent_code", help="Code of the parent unit.")
 def units_add(code: str, name: str, level: str, parent_code: str | None) -> None:
     """Add a unit under PARENT (or a root unit)."""
@@ -70,10 +73,17 @@ def users_group() -> None:
 @click.option("--name", "display_name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--email")
-@click.option("--role", "roles", multiple=True, required=True, metavar="ROLE@UNIT",
-              help="e.g. unit_user@CITY-01 (repeatable)")
-def users_add(username: str, display_name: str, password: str, email: str | None,
-              roles: tuple[str, ...]) -> None:
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    metavar="ROLE@UNIT",
+    help="e.g. unit_user@CITY-01 (repeatable)",
+)
+def users_add(
+    username: str, display_name: str, password: str, email: str | None, roles: tuple[str, ...]
+) -> None:
     """Add a user holding ROLE@UNIT memberships."""
     from workflow.units import UnitError, add_user
 
@@ -138,10 +148,17 @@ def _pairs(items: tuple[str, ...]) -> dict[str, Any]:
 @issues_group.command("open")
 @click.option("--definition", default="rectification", show_default=True)
 @click.option("--as", "username", required=True, help="Office user registering it.")
-@click.option("--set", "items", multiple=True, metavar="KEY=VALUE",
-              help="title, unit, category, description, deadline_type, due_on, round, …")
+@click.option(
+    "--set",
+    "items",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="title, unit, category, description, deadline_type, due_on, round, …",
+)
 @click.option("--now", "now_text")
-def issues_open(definition: str, username: str, items: tuple[str, ...], now_text: str | None) -> None:
+def issues_open(
+    definition: str, username: str, items: tuple[str, ...], now_text: str | None
+) -> None:
     """Register a new issue and print its number."""
     from workflow.fields import ValidationFailed
     from workflow.service import Denied, open_issue
@@ -151,8 +168,9 @@ def issues_open(definition: str, username: str, items: tuple[str, ...], now_text
         fields["supporting_units"] = [c for c in fields["supporting_units"].split(",") if c]
     try:
         with get_database().writing() as session:
-            issue = open_issue(session, definition, fields, _user(session, username),
-                               parse_now(now_text))
+            issue = open_issue(
+                session, definition, fields, _user(session, username), parse_now(now_text)
+            )
             click.echo(f"{issue.number} opened in state {issue.state}")
     except ValidationFailed as exc:
         _fail("\n".join(f"{k}: {'; '.join(v)}" for k, v in exc.errors.items()))
@@ -167,8 +185,14 @@ def issues_open(definition: str, username: str, items: tuple[str, ...], now_text
 @click.option("--set", "items", multiple=True, metavar="KEY=VALUE")
 @click.option("--version", "expected", type=int, help="The version you saw (stale → conflict).")
 @click.option("--now", "now_text")
-def issues_act(number: str, action: str, username: str, items: tuple[str, ...],
-               expected: int | None, now_text: str | None) -> None:
+def issues_act(
+    number: str,
+    action: str,
+    username: str,
+    items: tuple[str, ...],
+    expected: int | None,
+    now_text: str | None,
+) -> None:
     """Take ACTION on issue NUMBER as a user."""
     from workflow.fields import ValidationFailed
     from workflow.service import Conflict, Denied, act
@@ -181,7 +205,7 @@ def issues_act(number: str, action: str, username: str, items: tuple[str, ...],
             issue = _issue(session, number)
             result = act(session, issue, action, _user(session, username), data, expected, now)
             session.commit()
-        except (Denied, ) as exc:
+        except (Denied,) as exc:
             session.commit()  # keep the denied attempt in the audit trail
             _fail(f"denied: {exc}")
         except Conflict as exc:
@@ -190,8 +214,10 @@ def issues_act(number: str, action: str, username: str, items: tuple[str, ...],
         except ValidationFailed as exc:
             session.rollback()
             _fail("\n".join(f"{k}: {'; '.join(v)}" for k, v in exc.errors.items()))
-        click.echo(f"{result.issue.number}: {result.from_state} → {result.to_state} "
-                   f"(version {result.issue.version}, {result.notified} notification(s))")
+        click.echo(
+            f"{result.issue.number}: {result.from_state} → {result.to_state} "
+            f"(version {result.issue.version}, {result.notified} notification(s))"
+        )
 
 
 @issues_group.command("list")
@@ -218,8 +244,10 @@ def issues_list(username: str | None, state: str | None, unit_code: str | None, 
             q = q.where(Issue.unit_path.startswith(unit.path))
         for i in session.scalars(q):
             due = i.due_at.strftime("%Y-%m-%d") if i.due_at else "-"
-            click.echo(f"{i.number:16} {i.state:18} {i.warning_level:6} due {due}  "
-                       f"{i.unit.code:12} {i.title[:40]}")
+            click.echo(
+                f"{i.number:16} {i.state:18} {i.warning_level:6} due {due}  "
+                f"{i.unit.code:12} {i.title[:40]}"
+            )
 
 
 @issues_group.command("show")
@@ -235,16 +263,22 @@ def issues_show(number: str, username: str | None) -> None:
         d = get_definition(issue)
         st = d.states[issue.state]
         click.echo(f"{issue.number}  {issue.title}")
-        click.echo(f"  state: {st.label.zh} / {st.label.en} ({issue.state}), version {issue.version}")
+        click.echo(
+            f"  state: {st.label.zh} / {st.label.en} ({issue.state}), version {issue.version}"
+        )
         click.echo(f"  unit: {issue.unit.code} {issue.unit.name}; warning: {issue.warning_level}")
         for c in running_clocks(session, issue):
             mark = " (provisional)" if c.provisional else ""
             click.echo(f"  deadline {c.clock}: {c.due_at:%Y-%m-%d %H:%M} UTC [{c.status}]{mark}")
         for m in issue.measures:
             click.echo(f"  measure {m.seq}: {m.text} (due {m.due_on or '-'})")
-        for ev in session.scalars(select(Event).where(Event.issue_id == issue.id).order_by(Event.id)):
-            click.echo(f"  {ev.at:%Y-%m-%d %H:%M} {ev.action:20} {ev.outcome:6} "
-                       f"{ev.from_state or ''} → {ev.to_state or ''}")
+        for ev in session.scalars(
+            select(Event).where(Event.issue_id == issue.id).order_by(Event.id)
+        ):
+            click.echo(
+                f"  {ev.at:%Y-%m-%d %H:%M} {ev.action:20} {ev.outcome:6} "
+                f"{ev.from_state or ''} → {ev.to_state or ''}"
+            )
         if username:
             names = [a.name for a in allowed_actions(issue, _user(session, username))]
             click.echo(f"  {username} may: {', '.join(names) or 'nothing now'}")

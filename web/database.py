@@ -33,7 +33,9 @@ def get_session() -> Session:
     """This request's session: GETs read only; other methods take the write lock up front."""
     if "db_session" not in g:
         db = get_database()
-        factory = db.read_session if request and request.method in ("GET", "HEAD") else db.write_session
+        factory = (
+            db.read_session if request and request.method in ("GET", "HEAD") else db.write_session
+        )
         g.db_session = factory()
     return g.db_session
 

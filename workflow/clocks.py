@@ -105,7 +105,9 @@ def pause(session: Session, issue: Issue, clock: str, now: datetime) -> None:
         inst.status, inst.paused_at = "paused", now
 
 
-def resume(session: Session, definition: Definition, issue: Issue, clock: str, now: datetime) -> None:
+def resume(
+    session: Session, definition: Definition, issue: Issue, clock: str, now: datetime
+) -> None:
     """Resume a paused ``clock``; with ``pause: shift`` the due moves by the time paused."""
     inst = running(session, issue, clock)
     if inst is None or inst.status != "paused" or inst.paused_at is None:

@@ -12,21 +12,27 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow import service
 from workflow.calendar import WorkCalendar
+from workflow.db import Database
 from workflow.models import Issue, Membership, Round, Team, TeamMember, TeamTarget, Unit, User
 from workflow.registry import sync_definitions
 from workflow.units import add_unit, hash_password
 
 DEMO_PASSWORD = "demo-2026"
+T = TypeVar("T")
 
 CITIES = [
-    ("HZ", "杭州市", ["上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "桐庐县", "淳安县"]),
+    (
+        "HZ",
+        "杭州市",
+        ["上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "桐庐县", "淳安县"],
+    ),
     ("NB", "宁波市", ["海曙区", "江北区", "北仑区", "镇海区", "鄞州区", "象山县", "宁海县"]),
     ("WZ", "温州市", ["鹿城区", "龙湾区", "瓯海区", "瑞安市", "乐清市", "平阳县"]),
     ("JX", "嘉兴市", ["南湖区", "秀洲区", "嘉善县", "海盐县", "桐乡市"]),
@@ -77,25 +83,73 @@ class _People:
     def __init__(self, session: Session, now: datetime) -> None:
         self.session, self.now = session, now
         self.hash = hash_password(DEMO_PASSWORD)
-        self.by_unit_role: dict[tuple[int, str], User] = {}
+        self.by_unit_role: dict[tuple[int, str], int] = {}
 
     def add(self, username: str, name: str, role: str, unit: Unit, email: bool = True) -> User:
-        user = User(username=username, display_name=name, password_hash=self.hash,
-                    email=f"{username}@demo.rectiflow.cn" if email else None,
-                    created_at=self.now, preferences={})
+        user = User(
+            username=username,
+            display_name=name,
+            password_hash=self.hash,
+            email=f"{username}@demo.rectiflow.cn" if email else None,
+            created_at=self.now,
+            preferences={},
+        )
         self.session.add(user)
         self.session.flush()
         user.memberships.append(Membership(user_id=user.id, unit_id=unit.id, role=role, unit=unit))
-        self.by_unit_role[(unit.id, role)] = user
+        self.by_unit_role[(unit.id, role)] = user.id
         return user
 
     def get(self, unit: Unit, role: str) -> User:
-        return self.by_unit_role[(unit.id, role)]
+        user = self.session.get(User, self.by_unit_role[(unit.id, role)])
+        assert user is not None
+        return user
 
 
-def build(session: Session, now: datetime, seed: int = 2026, issues_per_county: int = 6) -> Demo:
-    """Create the demo province as of ``now`` (the caller commits)."""
+def build(db: Database, now: datetime, seed: int = 2026, issues_per_county: int = 6) -> Demo:
+    """Create the demo province as of ``now``, one transaction per county.
+
+    Small transactions keep the ORM session small (a flush walks every object it holds)
+    and SQLite's write lock short.
+    """
+    with db.writing() as session:
+        demo, people, state = _skeleton(session, now)
     rng = random.Random(seed)
+    for n, county_id in enumerate(state["counties"]):
+        with db.writing() as session:
+            people.session = session
+            cal = WorkCalendar.from_session(session)
+            story = _Story(session, rng, now, people, cal, demo)
+            story.n = n * issues_per_county
+            county = _get(session, Unit, county_id)
+            units = [_get(session, Unit, u) for u in state["townships"][county_id]]
+            rounds = [_get(session, Round, r) for r in state["rounds"]]
+            for k in range(issues_per_county):
+                unit = units[k % len(units)]
+                rnd = rounds[0] if k % 2 == 0 else rounds[1 + n % 2]
+                story.rectification(unit, county, rnd)
+    with db.writing() as session:
+        people.session = session
+        story = _Story(session, rng, now, people, WorkCalendar.from_session(session), demo)
+        counties = [_get(session, Unit, c) for c in state["counties"]]
+        cities = [_get(session, Unit, c) for c in state["cities"]]
+        rounds = [_get(session, Round, r) for r in state["rounds"]]
+        story.common_problem(counties, rounds[0])
+        for n in range(12):
+            story.lead(cities[n % len(cities)], rounds[0], n)
+        demo.issues = session.scalar(select(func.count()).select_from(Issue)) or 0
+    return demo
+
+
+def _get(session: Session, model: type[T], ident: int) -> T:
+    """Load a row the demo itself created (it must exist)."""
+    row = session.get(model, ident)
+    assert row is not None
+    return row
+
+
+def _skeleton(session: Session, now: datetime) -> tuple[Demo, _People, dict[str, Any]]:
+    """Units, people and rounds (one transaction)."""
     demo = Demo()
     sync_definitions(session, now - timedelta(days=400))
     people = _People(session, now)
@@ -110,11 +164,14 @@ def build(session: Session, now: datetime, seed: int = 2026, issues_per_county: 
             county = add_unit(session, f"{code}-{n:02d}", cname, "county", code)
             counties.append(county)
             townships[county.id] = [
-                add_unit(session, f"{county.code}-{t:02d}", f"{cname}{tname}", "township", county.code)
+                add_unit(
+                    session, f"{county.code}-{t:02d}", f"{cname}{tname}", "township", county.code
+                )
                 for t, tname in enumerate(TOWNSHIP_NAMES[: 3 + n % 3], 1)
             ] + [
-                add_unit(session, f"{county.code}-{dcode}", f"{cname}{dname}", "department",
-                         county.code)
+                add_unit(
+                    session, f"{county.code}-{dcode}", f"{cname}{dname}", "department", county.code
+                )
                 for dcode, dname in DEPARTMENTS
             ]
     demo.units = session.scalar(select(func.count()).select_from(Unit)) or 0
@@ -154,58 +211,100 @@ def build(session: Session, now: datetime, seed: int = 2026, issues_per_county: 
     session.flush()
 
     rounds = _rounds(session, province, cities, counties, people, now)
-    cal = WorkCalendar.from_session(session)
-    story = _Story(session, rng, now, people, cal, demo)
-    for county in counties:
-        units = townships[county.id]
-        for k in range(issues_per_county):
-            unit = units[k % len(units)]
-            rnd = rounds[0] if k % 2 == 0 else rounds[1 + (counties.index(county) % 2)]
-            story.rectification(unit, county, rnd)
-    story.common_problem(province, counties, townships, rounds[0])
-    for n in range(12):
-        story.lead(cities[n % len(cities)], rounds[0], n)
-    demo.issues = session.scalar(select(func.count()).select_from(Issue)) or 0
-    return demo
+    state = {
+        "counties": [c.id for c in counties],
+        "cities": [c.id for c in cities],
+        "townships": {c: [u.id for u in us] for c, us in townships.items()},
+        "rounds": [r.id for r in rounds],
+    }
+    return demo, people, state
 
 
-def _rounds(session: Session, province: Unit, cities: list[Unit], counties: list[Unit],
-            people: _People, now: datetime) -> list[Round]:
+def _rounds(
+    session: Session,
+    province: Unit,
+    cities: list[Unit],
+    counties: list[Unit],
+    people: _People,
+    now: datetime,
+) -> list[Round]:
     """The provincial round, a city round reusing it, a county relay round; teams."""
     today = now.date()
-    r1 = Round(code="ZJ-14-6", name="十四届省委第六轮巡视", kind="xunshi", level="province",
-               organiser_unit_id=province.id, starts_on=today - timedelta(days=300),
-               ends_on=today - timedelta(days=240))
-    r2 = Round(code="SX-8-1", name="八届绍兴市委第一轮巡察", kind="xuncha", level="city",
-               organiser_unit_id=cities[5].id, starts_on=today - timedelta(days=220),
-               ends_on=today - timedelta(days=180))
-    r3 = Round(code="TZ-06-R2", name="三门县委第二轮接力式巡察", kind="xuncha", level="county",
-               organiser_unit_id=cities[9].id, starts_on=today - timedelta(days=150),
-               ends_on=today - timedelta(days=110))
+    r1 = Round(
+        code="ZJ-14-6",
+        name="十四届省委第六轮巡视",
+        kind="xunshi",
+        level="province",
+        organiser_unit_id=province.id,
+        starts_on=today - timedelta(days=300),
+        ends_on=today - timedelta(days=240),
+    )
+    r2 = Round(
+        code="SX-8-1",
+        name="八届绍兴市委第一轮巡察",
+        kind="xuncha",
+        level="city",
+        organiser_unit_id=cities[5].id,
+        starts_on=today - timedelta(days=220),
+        ends_on=today - timedelta(days=180),
+    )
+    r3 = Round(
+        code="TZ-06-R2",
+        name="三门县委第二轮接力式巡察",
+        kind="xuncha",
+        level="county",
+        organiser_unit_id=cities[9].id,
+        starts_on=today - timedelta(days=150),
+        ends_on=today - timedelta(days=110),
+    )
     session.add_all([r1, r2, r3])
     session.flush()
     r3.previous_round_id = r1.id
-    for n, (rnd, targets) in enumerate([(r1, cities[:4]), (r2, counties[30:33]), (r3, counties[55:57])]):
+    for n, (rnd, targets) in enumerate(
+        [(r1, cities[:4]), (r2, counties[30:33]), (r3, counties[55:57])]
+    ):
         team = Team(round_id=rnd.id, name=f"第{n + 1}巡视（巡察）组")
         session.add(team)
         session.flush()
         member = people.get(cities[(n + 6) % len(cities)], "spot_check")
         session.add(TeamMember(team_id=team.id, user_id=member.id))
         for unit in targets:
-            session.add(TeamTarget(team_id=team.id, unit_id=unit.id, starts_on=rnd.starts_on,
-                                   ends_on=rnd.ends_on))
+            session.add(
+                TeamTarget(
+                    team_id=team.id, unit_id=unit.id, starts_on=rnd.starts_on, ends_on=rnd.ends_on
+                )
+            )
     session.flush()
     return [r1, r2, r3]
+
+
+def _province(session: Session) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == "ZJ"))
+    assert unit is not None
+    return unit
 
 
 class _Story:
     """Walks issues through their life at past instants, through the real service."""
 
-    def __init__(self, session: Session, rng: random.Random, now: datetime, people: _People,
-                 cal: WorkCalendar, demo: Demo) -> None:
+    def __init__(
+        self,
+        session: Session,
+        rng: random.Random,
+        now: datetime,
+        people: _People,
+        cal: WorkCalendar,
+        demo: Demo,
+    ) -> None:
         self.session, self.rng, self.now, self.people, self.cal, self.demo = (
-            session, rng, now, people, cal, demo)
-        self.office = people.get(session.scalar(select(Unit).where(Unit.code == "ZJ")), "office")
+            session,
+            rng,
+            now,
+            people,
+            cal,
+            demo,
+        )
+        self.office = people.get(_province(session), "office")
         self.n = 0
 
     def _act(self, issue: Issue, action: str, user: User, at: datetime, **data: Any) -> bool:
@@ -223,26 +322,47 @@ class _Story:
         opened = self.now - timedelta(days=rng.randint(20, 330), hours=rng.randint(0, 8))
         deadline_type = rng.choices(["by_deadline", "fix_now", "ongoing"], [8, 1, 1])[0]
         due = (opened + timedelta(days=rng.choice([60, 90, 120, 180]))).date()
-        issue = service.open_issue(self.session, "rectification", {
-            "title": f"{unit.name}{title}", "description": desc, "unit": unit.code,
-            "category": rng.choice(CATEGORIES), "round": rnd.code, "deadline_type": deadline_type,
-            "due_on": due.isoformat(), "source": "巡视" if rnd.kind == "xunshi" else "巡察",
-            "supervising_leader": f"{county.name}分管领导", "person_in_charge": f"{unit.name}负责人",
-        }, self.office, opened, calendar=self.cal)
+        issue = service.open_issue(
+            self.session,
+            "rectification",
+            {
+                "title": f"{unit.name}{title}",
+                "description": desc,
+                "unit": unit.code,
+                "category": rng.choice(CATEGORIES),
+                "round": rnd.code,
+                "deadline_type": deadline_type,
+                "due_on": due.isoformat(),
+                "source": "巡视" if rnd.kind == "xunshi" else "巡察",
+                "supervising_leader": f"{county.name}分管领导",
+                "person_in_charge": f"{unit.name}负责人",
+            },
+            self.office,
+            opened,
+            calendar=self.cal,
+        )
         stop = rng.choices(range(10), [4, 6, 8, 10, 14, 12, 10, 14, 12, 10])[0]
         self._walk(issue, unit, county, opened, stop, due)
 
-    def _walk(self, issue: Issue, unit: Unit, county: Unit, t: datetime, stop: int, due: date) -> None:
+    def _walk(
+        self, issue: Issue, unit: Unit, county: Unit, t: datetime, stop: int, due: date
+    ) -> None:
         rng = self.rng
         clerk, head = self.people.get(unit, "unit_user"), self.people.get(unit, "unit_head")
         sup = self.people.get(county, "supervisor")
         step: Callable[[int], timedelta] = lambda lo: timedelta(days=rng.randint(lo, lo + 12))  # noqa: E731
-        plan = [
+        plan: list[tuple[str, User, dict[str, Any]]] = [
             ("sign_for", clerk, {}),
-            ("submit_plan", clerk, {"measures": [
-                {"text": "召开专题民主生活会，深入剖析问题根源", "due_on": due.isoformat()},
-                {"text": "修订完善相关制度，建立长效机制", "due_on": due.isoformat()},
-            ]}),
+            (
+                "submit_plan",
+                clerk,
+                {
+                    "measures": [
+                        {"text": "召开专题民主生活会，深入剖析问题根源", "due_on": due.isoformat()},
+                        {"text": "修订完善相关制度，建立长效机制", "due_on": due.isoformat()},
+                    ]
+                },
+            ),
             ("attest_plan", head, {"attested": True}),
             ("approve_plan", sup, {}),
             ("report_progress", clerk, {"progress": 60, "note": "已完成主要整改措施"}),
@@ -255,10 +375,17 @@ class _Story:
             return
         self._evidence(issue, clerk, t)
         t += step(5)
-        if not self._act(issue, "request_closeout", clerk, t, completion="已完成",
-                         summary="整改措施全部落实", rules_written=rng.randint(0, 4),
-                         money_recovered=str(rng.choice([0, 0, 12000, 56000])),
-                         people_handled=rng.randint(0, 2)):
+        if not self._act(
+            issue,
+            "request_closeout",
+            clerk,
+            t,
+            completion="已完成",
+            summary="整改措施全部落实",
+            rules_written=rng.randint(0, 4),
+            money_recovered=str(rng.choice([0, 0, 12000, 56000])),
+            people_handled=rng.randint(0, 2),
+        ):
             return
         if stop < 7 or not self._act(issue, "attest_closeout", head, t + step(1), attested=True):
             return
@@ -273,8 +400,14 @@ class _Story:
         if not self._act(issue, "assign_checker", self.office, t, checker=checker.username):
             return
         if rng.random() < 0.15:
-            self._act(issue, "followup_relapse", checker, t + step(20),
-                      reason="回头看发现问题反弹", new_due=(t + timedelta(days=90)).date().isoformat())
+            self._act(
+                issue,
+                "followup_relapse",
+                checker,
+                t + step(20),
+                reason="回头看发现问题反弹",
+                new_due=(t + timedelta(days=90)).date().isoformat(),
+            )
         else:
             self._act(issue, "followup_holds", checker, t + step(20), note="整改成效巩固")
 
@@ -294,27 +427,50 @@ class _Story:
         from workflow.models import Evidence
 
         body = f"{issue.number} 整改佐证材料（示例）".encode()
-        ev = Evidence(issue_id=issue.id, filename="整改会议纪要.txt",
-                      stored_name=secrets.token_hex(16), content_type="text/plain",
-                      size=len(body), sha256=hashlib.sha256(body).hexdigest(),
-                      uploaded_by=user.id, uploaded_at=at)
+        ev = Evidence(
+            issue_id=issue.id,
+            filename="整改会议纪要.txt",
+            stored_name=secrets.token_hex(16),
+            content_type="text/plain",
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+            uploaded_by=user.id,
+            uploaded_at=at,
+        )
         self.session.add(ev)
-        audit.append(self.session, issue_id=issue.id, at=at, actor_id=user.id,
-                     actor_role="unit_user", actor_unit_id=issue.unit_id, action="upload_evidence",
-                     from_state=issue.state, to_state=issue.state,
-                     definition_version=issue.definition.version,
-                     data={"filename": ev.filename, "sha256": ev.sha256})
+        audit.append(
+            self.session,
+            issue_id=issue.id,
+            at=at,
+            actor_id=user.id,
+            actor_role="unit_user",
+            actor_unit_id=issue.unit_id,
+            action="upload_evidence",
+            from_state=issue.state,
+            to_state=issue.state,
+            definition_version=issue.definition.version,
+            data={"filename": ev.filename, "sha256": ev.sha256},
+        )
 
-    def common_problem(self, province: Unit, counties: list[Unit],
-                       townships: dict[int, list[Unit]], rnd: Round) -> None:
+    def common_problem(self, counties: list[Any], rnd: Round) -> None:
         """A provincial finding pushed down to every county's 供销社 (举一反三)."""
         opened = self.now - timedelta(days=200)
-        parent = service.open_issue(self.session, "common_problem", {
-            "title": "供销系统考核奖金发放不规范（共性问题）",
-            "description": "省委巡视省供销总社发现的共性问题，推动市县供销系统同步整改。",
-            "unit": province.code, "category": "全面从严治党不力", "round": rnd.code,
-            "due_on": (opened + timedelta(days=120)).date().isoformat(), "source": "巡视",
-        }, self.office, opened, calendar=self.cal)
+        parent = service.open_issue(
+            self.session,
+            "common_problem",
+            {
+                "title": "供销系统考核奖金发放不规范（共性问题）",
+                "description": "省委巡视省供销总社发现的共性问题，推动市县供销系统同步整改。",
+                "unit": "ZJ",
+                "category": "全面从严治党不力",
+                "round": rnd.code,
+                "due_on": (opened + timedelta(days=120)).date().isoformat(),
+                "source": "巡视",
+            },
+            self.office,
+            opened,
+            calendar=self.cal,
+        )
         codes = [f"{c.code}-GXS" for c in counties if c.code.startswith(("SX", "HZ"))]
         self._act(parent, "fan_out", self.office, opened + timedelta(days=3), units=codes)
 
@@ -322,25 +478,43 @@ class _Story:
         """A problem lead transferred to the discipline commission."""
         rng = self.rng
         opened = self.now - timedelta(days=rng.randint(30, 200))
-        issue = service.open_issue(self.session, "problem_lead", {
-            "title": f"{city.name}某局领导干部涉嫌违规问题线索",
-            "description": "巡视中发现的问题线索，详情仅纪检监察机关可见。",
-            "unit": city.code, "round": rnd.code, "cadre_level": CADRE_LEVELS[n % 4],
-            "source": "巡视",
-        }, self.office, opened, calendar=self.cal)
-        disc = self.people.get(self.session.scalar(select(Unit).where(Unit.code == "ZJ")),
-                               "discipline")
+        issue = service.open_issue(
+            self.session,
+            "problem_lead",
+            {
+                "title": f"{city.name}某局领导干部涉嫌违规问题线索",
+                "description": "巡视中发现的问题线索，详情仅纪检监察机关可见。",
+                "unit": city.code,
+                "round": rnd.code,
+                "cadre_level": CADRE_LEVELS[n % 4],
+                "source": "巡视",
+            },
+            self.office,
+            opened,
+            calendar=self.cal,
+        )
+        disc = self.people.get(_province(self.session), "discipline")
         if n % 6 == 0 or not self._act(issue, "accept_lead", disc, opened + timedelta(days=5)):
             return
         disposition = ["谈话函询", "初步核实", "暂存待查", "予以了结"][n % 4]
-        if not self._act(issue, "dispose", disc, opened + timedelta(days=20), disposition=disposition):
+        if not self._act(
+            issue, "dispose", disc, opened + timedelta(days=20), disposition=disposition
+        ):
             return
         if disposition in ("暂存待查",) or n % 5 == 1:
             return
         if issue.state == "disposed":
-            self._act(issue, "record_outcome", disc, opened + timedelta(days=60),
-                      cases_opened=1 if disposition == "初步核实" else 0,
-                      sanctions=1 if disposition == "初步核实" else 0, org_measures=n % 2,
-                      note="已按规定处置")
+            self._act(
+                issue,
+                "record_outcome",
+                disc,
+                opened + timedelta(days=60),
+                cases_opened=1 if disposition == "初步核实" else 0,
+                sanctions=1 if disposition == "初步核实" else 0,
+                org_measures=n % 2,
+                note="已按规定处置",
+            )
         if issue.state == "outcome_recorded":
-            self._act(issue, "send_feedback", disc, opened + timedelta(days=80), note="已反馈巡视办")
+            self._act(
+                issue, "send_feedback", disc, opened + timedelta(days=80), note="已反馈巡视办"
+            )

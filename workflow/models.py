@@ -67,7 +67,9 @@ class Unit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    level: Mapped[str] = mapped_column(String(16))  # province|city|county|township|department|village
+    level: Mapped[str] = mapped_column(
+        String(16)
+    )  # province|city|county|township|department|village
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     path: Mapped[str] = mapped_column(String(512), index=True)  # "/1/5/23/"
     depth: Mapped[int] = mapped_column(Integer, default=0)
@@ -194,7 +196,9 @@ class Issue(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True)  # rectification|problem_lead|common_problem
+    kind: Mapped[str] = mapped_column(
+        String(32), index=True
+    )  # rectification|problem_lead|common_problem
     definition_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"))
     state: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(32))

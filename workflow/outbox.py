@@ -47,7 +47,9 @@ def resolve(
     conds = []
     if "responsible_unit" in names:
         conds.append(
-            and_(Membership.unit_id == issue.unit_id, Membership.role.in_(("unit_user", "unit_head")))
+            and_(
+                Membership.unit_id == issue.unit_id, Membership.role.in_(("unit_user", "unit_head"))
+            )
         )
     if "unit_head" in names:
         conds.append(and_(Membership.unit_id == issue.unit_id, Membership.role == "unit_head"))

@@ -66,7 +66,10 @@ def sync_definitions(session: Session, now: datetime, directory: Path | None = N
         if not exists:
             session.add(
                 DefinitionVersion(
-                    name=d.name, version=d.version, filename=path.name, source=d.source,
+                    name=d.name,
+                    version=d.version,
+                    filename=path.name,
+                    source=d.source,
                     loaded_at=now,
                 )
             )
@@ -94,7 +97,9 @@ class MigrationPlan:
 
     name: str
     target: DefinitionVersion
-    per_version: list[tuple[DefinitionVersion, int, list[str], list[str]]]  # (dv, n, changes, blockers)
+    per_version: list[
+        tuple[DefinitionVersion, int, list[str], list[str]]
+    ]  # (dv, n, changes, blockers)
 
     @property
     def blocked(self) -> bool:
@@ -131,7 +136,5 @@ def plan_migration(
             state_map,
             allow_clock_changes=allow_clock_changes,
         )
-        plan.per_version.append(
-            (versions[dv_id], sum(in_use.values()), rep.changes, rep.blockers)
-        )
+        plan.per_version.append((versions[dv_id], sum(in_use.values()), rep.changes, rep.blockers))
     return plan

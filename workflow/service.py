@@ -36,8 +36,8 @@ from workflow.fields import ValidationFailed, clean_data, parse_date
 from workflow.models import (
     ClockInstance,
     DefinitionVersion,
-    Evidence,
     Event,
+    Evidence,
     Issue,
     Measure,
     Membership,
@@ -118,9 +118,23 @@ ATTR_TYPES: dict[str, type] = {
 }
 
 SNAPSHOT_ATTRS = (
-    "state", "unit_id", "deadline_type", "due_on", "progress", "completion", "grade",
-    "warning_level", "rules_written", "money_recovered", "people_handled", "relapse_count",
-    "checker_id", "disposition", "cases_opened", "sanctions", "org_measures",
+    "state",
+    "unit_id",
+    "deadline_type",
+    "due_on",
+    "progress",
+    "completion",
+    "grade",
+    "warning_level",
+    "rules_written",
+    "money_recovered",
+    "people_handled",
+    "relapse_count",
+    "checker_id",
+    "disposition",
+    "cases_opened",
+    "sanctions",
+    "org_measures",
 )
 
 
@@ -244,13 +258,22 @@ def act(
     if issue.state not in action.sources:
         label = d.states[issue.state].label.zh if issue.state in d.states else issue.state
         raise _deny(
-            session, Denied, issue, user, action_name,
-            f"action {action.label.zh} is not available in state {label}", now,
+            session,
+            Denied,
+            issue,
+            user,
+            action_name,
+            f"action {action.label.zh} is not available in state {label}",
+            now,
         )
     members = acting_memberships(user, issue, action.roles)
     if not members:
         raise _deny(
-            session, Denied, issue, user, action_name,
+            session,
+            Denied,
+            issue,
+            user,
+            action_name,
             f"only {', '.join(sorted(action.roles))} of the issue's scope may take this action",
             now,
         )
@@ -261,7 +284,9 @@ def act(
     return _apply(session, d, action, issue, user, member, clean, now, cal)
 
 
-def _check_checker(session: Session, action: Action, issue: Issue, clean: Mapping[str, Any]) -> None:
+def _check_checker(
+    session: Session, action: Action, issue: Issue, clean: Mapping[str, Any]
+) -> None:
     """回避 for assignments: a checker must have a spot-check post outside the issue's unit."""
     for name, value in clean.items():
         if action.fields[name].type != "user" or name != "checker":
@@ -291,8 +316,14 @@ def _check_guards(
         eligible = [m for m in members if not is_recused(m.unit, issue)]
         if not eligible:
             raise _deny(
-                session, GuardFailed, issue, user, action.name,
-                "回避: a reviewer may not belong to the issue's unit", now, members[0],
+                session,
+                GuardFailed,
+                issue,
+                user,
+                action.name,
+                "回避: a reviewer may not belong to the issue's unit",
+                now,
+                members[0],
             )
         members = eligible
     member = members[0]
@@ -319,8 +350,10 @@ def _guard_reason(
             return f"at least {args['min']} evidence file(s) are required (佐证材料), {n} uploaded"
     elif kind == "measures":
         given = [v for k, v in clean.items() if action.fields[k].type == "measures"]
-        n = len(given[0]) if given else (
-            session.scalar(select(func.count()).where(Measure.issue_id == issue.id)) or 0
+        n = (
+            len(given[0])
+            if given
+            else (session.scalar(select(func.count()).where(Measure.issue_id == issue.id)) or 0)
         )
         if n < args["min"]:
             return f"at least {args['min']} rectification measure(s) are required"
@@ -423,14 +456,22 @@ def _apply(
     for effect in notify:
         ids = outbox.resolve(session, issue, effect.args["to"], actor_id=user.id)
         notified += outbox.enqueue(
-            session, issue, ids, effect.args.get("template") or action.name,
-            action.label.zh, now, event, key=f"ev{event.id}",
+            session,
+            issue,
+            ids,
+            effect.args.get("template") or action.name,
+            action.label.zh,
+            now,
+            event,
+            key=f"ev{event.id}",
         )
     session.flush()
     return ActResult(issue, event, from_state, target, notified, children)
 
 
-def _store_implicit(session: Session, action: Action, issue: Issue, clean: Mapping[str, Any]) -> None:
+def _store_implicit(
+    session: Session, action: Action, issue: Issue, clean: Mapping[str, Any]
+) -> None:
     """Fields whose type says where they go: measures, the lead unit, the checker."""
     for name, value in clean.items():
         kind = action.fields[name].type
@@ -497,6 +538,9 @@ def _effect(
     elif kind == "set":
         for attr, value in args["values"].items():
             setattr(issue, attr, _coerce(attr, value))
+    elif kind == "increment":
+        for attr in args["attrs"]:
+            setattr(issue, attr, (getattr(issue, attr) or 0) + 1)
     elif kind == "store":
         for name in args["fields"]:
             if name in clean and name in ATTR_TYPES:
@@ -526,9 +570,21 @@ def _requested(session: Session, issue: Issue, field_name: str) -> Any:
 # ---------------------------------------------------------------------------------- opening
 
 OPEN_FIELDS = {
-    "title", "description", "category", "unit", "inspected_unit", "supporting_units", "round",
-    "deadline_type", "due_on", "supervising_leader", "person_in_charge", "source", "cadre_level",
-    "number", "import_key",
+    "title",
+    "description",
+    "category",
+    "unit",
+    "inspected_unit",
+    "supporting_units",
+    "round",
+    "deadline_type",
+    "due_on",
+    "supervising_leader",
+    "person_in_charge",
+    "source",
+    "cadre_level",
+    "number",
+    "import_key",
 }
 DEADLINE_TYPES = ("fix_now", "by_deadline", "ongoing")
 
@@ -582,8 +638,16 @@ def validate_open(session: Session, fields: Mapping[str, Any]) -> dict[str, Any]
         if r is None:
             errors.setdefault("round", []).append(f"no round with code {fields['round']!r}")
         clean["round"] = r
-    for key in ("description", "category", "supervising_leader", "person_in_charge", "source",
-                "cadre_level", "number", "import_key"):
+    for key in (
+        "description",
+        "category",
+        "supervising_leader",
+        "person_in_charge",
+        "source",
+        "cadre_level",
+        "number",
+        "import_key",
+    ):
         value = fields.get(key)
         if value is not None and not isinstance(value, str):
             errors.setdefault(key, []).append("text is expected")
@@ -676,10 +740,18 @@ def open_issue(
     )
     for effect in d.on_open:
         if effect.kind == "notify":
-            ids = outbox.resolve(session, issue, effect.args["to"], actor_id=user.id if user else None)
+            ids = outbox.resolve(
+                session, issue, effect.args["to"], actor_id=user.id if user else None
+            )
             outbox.enqueue(
-                session, issue, ids, effect.args.get("template") or "opened", "新问题已移交",
-                now, event, key=f"ev{event.id}",
+                session,
+                issue,
+                ids,
+                effect.args.get("template") or "opened",
+                "新问题已移交",
+                now,
+                event,
+                key=f"ev{event.id}",
             )
     return issue
 
@@ -730,7 +802,9 @@ def running_clocks(session: Session, issue: Issue) -> list[ClockInstance]:
     return list(
         session.scalars(
             select(ClockInstance)
-            .where(ClockInstance.issue_id == issue.id, ClockInstance.status.in_(("running", "paused")))
+            .where(
+                ClockInstance.issue_id == issue.id, ClockInstance.status.in_(("running", "paused"))
+            )
             .order_by(ClockInstance.due_at)
         )
     )
@@ -739,7 +813,9 @@ def running_clocks(session: Session, issue: Issue) -> list[ClockInstance]:
 # ---------------------------------------------------------------------------------- upkeep
 
 
-def recompute_deadlines(session: Session, now: datetime) -> list[tuple[Issue, str, datetime, datetime]]:
+def recompute_deadlines(
+    session: Session, now: datetime
+) -> list[tuple[Issue, str, datetime, datetime]]:
     """After a calendar year is loaded: recompute provisional deadlines, audit each move."""
     from workflow.models import DefinitionVersion as DV
 
@@ -755,11 +831,19 @@ def recompute_deadlines(session: Session, now: datetime) -> list[tuple[Issue, st
         issue.updated_at = now
         issue.version += 1  # an open form must see the moved deadline, not overwrite it
         chain.append(
-            issue_id=issue.id, at=now, action="deadline_recomputed", actor_role="system",
-            from_state=issue.state, to_state=issue.state,
+            issue_id=issue.id,
+            at=now,
+            action="deadline_recomputed",
+            actor_role="system",
+            from_state=issue.state,
+            to_state=issue.state,
             definition_version=issue.definition.version,
-            data={"clock": inst.clock, "from": old.isoformat(), "to": new.isoformat(),
-                  "v": issue.version + 1},
+            data={
+                "clock": inst.clock,
+                "from": old.isoformat(),
+                "to": new.isoformat(),
+                "v": issue.version + 1,
+            },
         )
         out.append((issue, inst.clock, old, new))
     session.flush()
@@ -785,8 +869,13 @@ def apply_migration(
             issue.updated_at = now
             issue.version += 1
             chain.append(
-                issue_id=issue.id, at=now, action="definition_migrated", actor_role="system",
-                from_state=old_state, to_state=state, definition_version=target.version,
+                issue_id=issue.id,
+                at=now,
+                action="definition_migrated",
+                actor_role="system",
+                from_state=old_state,
+                to_state=state,
+                definition_version=target.version,
                 data={"from_version": dv.version, "v": issue.version},
             )
             moved += 1

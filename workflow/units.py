@@ -6,6 +6,7 @@ Must not import flask.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import datetime
 
@@ -28,10 +29,10 @@ class UnitError(ValueError):
     """Bad input for a unit or user, with a message naming the problem."""
 
 
-def set_hasher_parameters(**params: int) -> None:
+def set_hasher_parameters(time_cost: int, memory_cost: int, parallelism: int) -> None:
     """Replace the argon2 parameters (tests use cheap ones; production keeps the defaults)."""
     global _hasher, _DUMMY_HASH
-    _hasher = PasswordHasher(**params)
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
     _DUMMY_HASH = _hasher.hash("rectiflow-timing-equaliser")
 
 
@@ -53,10 +54,8 @@ def verify_password(user: User, password: str) -> bool:
 
 def burn_hash_time(password: str) -> None:
     """Spend the time a verification takes (unknown user: same timing as a wrong password)."""
-    try:
+    with contextlib.suppress(VerificationError, InvalidHashError):
         _hasher.verify(_DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        pass
 
 
 _DUMMY_HASH = _hasher.hash("rectiflow-timing-equaliser")
@@ -79,8 +78,14 @@ def add_unit(
         parent = session.scalar(select(Unit).where(Unit.code == parent_code))
         if parent is None:
             raise UnitError(f"no parent unit with code {parent_code!r}")
-    unit = Unit(code=code, name=name.strip(), level=level, parent_id=parent.id if parent else None,
-                path="", depth=parent.depth + 1 if parent else 0)
+    unit = Unit(
+        code=code,
+        name=name.strip(),
+        level=level,
+        parent_id=parent.id if parent else None,
+        path="",
+        depth=parent.depth + 1 if parent else 0,
+    )
     session.add(unit)
     session.flush()
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
@@ -119,9 +124,14 @@ def add_user(
     if not roles:
         raise UnitError("at least one ROLE@UNIT is required")
     parsed = [parse_role(session, r) for r in roles]
-    user = User(username=username, display_name=display_name.strip() or username,
-                email=email or None, password_hash=hash_password(password), created_at=now,
-                preferences={})
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        email=email or None,
+        password_hash=hash_password(password),
+        created_at=now,
+        preferences={},
+    )
     session.add(user)
     session.flush()
     for role, unit in parsed:
