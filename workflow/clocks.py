@@ -42,8 +42,8 @@ def _compute(
     cal: WorkCalendar, spec: Clock, tz: str, basis: dict[str, Any]
 ) -> tuple[datetime, bool]:
     if "date" in basis:
-        day = date.fromisoformat(basis["date"])
-        return end_of_day(day, tz), not cal.is_loaded(day.year)
+        # a date someone set (a promised or approved due date) does not move with the calendar
+        return end_of_day(date.fromisoformat(basis["date"]), tz), False
     start = datetime.fromisoformat(basis["start"])
     return due_instant(cal, start, spec.counts, spec.amount, tz)
 
