@@ -28,7 +28,7 @@ def calendar_load(path: Path, now_text: str | None) -> None:
     now = parse_now(now_text)
     try:
         with get_database().writing() as session:
-            result = load_calendar_file(session, path)
+            result = load_calendar_file(session, path, now=now)
             moved = recompute_deadlines(session, now)
     except CalendarFileError as exc:
         for problem in exc.problems:

@@ -1,4 +1,4 @@
-"""`rectiflow definitions …` and `rectiflow audit …` commands."""
+"""`rectiflow definitions …`: check, list and migrate workflow definitions."""
 
 from __future__ import annotations
 
@@ -108,27 +108,4 @@ def definitions_migrate(
         click.echo("dry run: nothing changed (add --apply to move the issues)")
 
 
-@click.group("audit")
-def audit_group() -> None:
-    """The audit trail."""
-
-
-@audit_group.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain of every event; name the first broken one."""
-    from workflow.audit import verify
-
-    with get_database().reading() as session:
-        result = verify(session)
-    if result.ok:
-        click.echo(f"audit chain intact: {result.checked} event(s) verified")
-        return
-    click.echo(
-        f"audit chain BROKEN at event {result.first_bad_id}: {result.reason} "
-        f"({result.checked} event(s) before it verified)",
-        err=True,
-    )
-    sys.exit(1)
-
-
-COMMANDS = [definitions_group, audit_group]
+COMMANDS = [definitions_group]

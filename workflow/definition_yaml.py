@@ -88,7 +88,7 @@ class _Converter:
         if isinstance(node, yaml.ScalarNode):
             try:
                 value = self.constructor.construct_object(node, deep=True)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, ValueError):
                 value = node.value  # e.g. an impossible date such as 2024-02-30: keep the text
             return YScalar(line, col, value, str(node.value), node.tag)
         if isinstance(node, yaml.SequenceNode):
