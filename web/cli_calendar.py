@@ -6,13 +6,14 @@ import sys
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from web.cli import parse_now
 from web.database import get_database
 
 
-@click.group("calendar")
+@click.group("calendar", cls=AppGroup)
 def calendar_group() -> None:
     """Working calendar: statutory holidays and make-up working days (调休)."""
 

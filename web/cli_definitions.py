@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from web.cli import parse_now
 from web.database import get_database
 
 
-@click.group("definitions")
+@click.group("definitions", cls=AppGroup)
 def definitions_group() -> None:
     """Workflow definitions: check, list, migrate issues to a newer version."""
 

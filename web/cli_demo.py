@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from web.cli import parse_now
 from web.database import get_database
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has units.")
 @click.option("--seed", default=2026, show_default=True)
 @click.option("--issues-per-county", default=6, show_default=True)

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from web.cli import parse_now
@@ -18,7 +19,7 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group("units")
+@click.group("units", cls=AppGroup)
 def units_group() -> None:
     """The unit tree."""
 
@@ -63,7 +64,7 @@ def units_list(under: str | None) -> None:
             click.echo(f"{'  ' * u.depth}{u.code}  {u.name}  ({u.level})")
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users_group() -> None:
     """Users and their roles per unit."""
 
@@ -110,7 +111,7 @@ def users_list(role: str | None) -> None:
             click.echo(f"{user.username:14} {user.display_name:10} {held}")
 
 
-@click.group("issues")
+@click.group("issues", cls=AppGroup)
 def issues_group() -> None:
     """Open issues, take actions, list and show them."""
 
@@ -205,7 +206,7 @@ def issues_act(
             issue = _issue(session, number)
             result = act(session, issue, action, _user(session, username), data, expected, now)
             session.commit()
-        except (Denied,) as exc:
+        except Denied as exc:
             session.commit()  # keep the denied attempt in the audit trail
             _fail(f"denied: {exc}")
         except Conflict as exc:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
 from web.cli import parse_now
 from web.database import get_database
 
 
-@click.group("audit")
+@click.group("audit", cls=AppGroup)
 def audit_group() -> None:
     """The audit trail: verify the chain, anchor it with signed checkpoints."""
 
@@ -60,6 +61,7 @@ def audit_checkpoint(now_text: str | None) -> None:
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("target", type=click.Path(path_type=Path))
 def backup_command(target: Path) -> None:
     """Write an online, consistent backup (SQLite VACUUM INTO / pg_dump) and the uploads."""
@@ -73,6 +75,7 @@ def backup_command(target: Path) -> None:
 
 
 @click.command("restore")
+@with_appcontext
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Confirm replacing the current database.")
 def restore_command(source: Path, yes: bool) -> None:

@@ -55,7 +55,7 @@ def token_list(username: str | None) -> None:
             user = session.scalar(select(User).where(User.username == username))
             if user is None:
                 _fail(f"no user {username!r}")
-        names = dict(session.execute(select(User.id, User.username)).tuples().all())
+        names = dict(session.execute(select(User.id, User.username)).all())
         for t in list_tokens(session, user):
             used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
             state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
