@@ -13,7 +13,7 @@ from web.database import get_database
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has units.")
 @click.option("--seed", default=2026, show_default=True)
-@click.option("--issues-per-county", default=6, show_default=True)
+@click.option("--issues-per-county", default=30, show_default=True)
 @click.option("--now", "now_text", help="The demo's present instant (ISO-8601).")
 def demo_command(if_empty: bool, seed: int, issues_per_county: int, now_text: str | None) -> None:
     """Load a demo province (units, people for every role, rounds, issues in every stage)."""
@@ -29,9 +29,10 @@ def demo_command(if_empty: bool, seed: int, issues_per_county: int, now_text: st
             return
         raise click.ClickException("the database already has data; use a fresh instance")
     now = parse_now(now_text)
-    with database.writing() as session:
-        demo = build(session, now, seed=seed, issues_per_county=issues_per_county)
+    demo = build(database, now, seed=seed, issues_per_county=issues_per_county)
     click.echo(f"demo loaded: {demo.units} units, {demo.issues} issues, {demo.actions} actions")
+    for note in demo.notes:
+        click.echo(f"  linkage story: {note}")
     click.echo(f"demo accounts (password for all: {DEMO_PASSWORD}):")
     for username, role, unit in demo.accounts:
         click.echo(f"  {username:22} {role:11} {unit}")

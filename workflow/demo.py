@@ -70,6 +70,7 @@ class Demo:
     units: int = 0
     issues: int = 0
     actions: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 def is_empty(session: Session) -> bool:
@@ -106,7 +107,13 @@ class _People:
         return user
 
 
-def build(db: Database, now: datetime, seed: int = 2026, issues_per_county: int = 6) -> Demo:
+def build(
+    db: Database,
+    now: datetime,
+    seed: int = 2026,
+    issues_per_county: int = 30,
+    max_counties: int | None = None,
+) -> Demo:
     """Create the demo province as of ``now``, one transaction per county.
 
     Small transactions keep the ORM session small (a flush walks every object it holds)
@@ -115,7 +122,7 @@ def build(db: Database, now: datetime, seed: int = 2026, issues_per_county: int 
     with db.writing() as session:
         demo, people, state = _skeleton(session, now)
     rng = random.Random(seed)
-    for n, county_id in enumerate(state["counties"]):
+    for n, county_id in enumerate(state["counties"][:max_counties]):
         with db.writing() as session:
             people.session = session
             cal = WorkCalendar.from_session(session)
@@ -137,6 +144,12 @@ def build(db: Database, now: datetime, seed: int = 2026, issues_per_county: int 
         story.common_problem(counties, rounds[0])
         for n in range(12):
             story.lead(cities[n % len(cities)], rounds[0], n)
+    with db.writing() as session:
+        # the source article's story of upper-lower linkage, played through workflow.linkage
+        from workflow.linkage_demo import build_story
+
+        people.session = session
+        demo.notes = build_story(session, now, people.get(_province(session), "office")).notes
         demo.issues = session.scalar(select(func.count()).select_from(Issue)) or 0
     return demo
 
@@ -253,15 +266,19 @@ def _rounds(
         name="三门县委第二轮接力式巡察",
         kind="xuncha",
         level="county",
-        organiser_unit_id=cities[9].id,
+        organiser_unit_id=_by_code(counties, "TZ-06").id,
         starts_on=today - timedelta(days=150),
         ends_on=today - timedelta(days=110),
     )
     session.add_all([r1, r2, r3])
     session.flush()
     r3.previous_round_id = r1.id
+    sx_counties = [c for c in counties if c.code.startswith("SX-")][:3]
+    tz06_units = session.scalars(
+        select(Unit).where(Unit.parent_id == _by_code(counties, "TZ-06").id).order_by(Unit.id)
+    ).all()[:2]
     for n, (rnd, targets) in enumerate(
-        [(r1, cities[:4]), (r2, counties[30:33]), (r3, counties[55:57])]
+        [(r1, cities[:4]), (r2, sx_counties), (r3, list(tz06_units))]
     ):
         team = Team(round_id=rnd.id, name=f"第{n + 1}巡视（巡察）组")
         session.add(team)
@@ -276,6 +293,10 @@ def _rounds(
             )
     session.flush()
     return [r1, r2, r3]
+
+
+def _by_code(units: list[Unit], code: str) -> Unit:
+    return next(u for u in units if u.code == code)
 
 
 def _province(session: Session) -> Unit:
