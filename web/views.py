@@ -1,14 +1,147 @@
-"""Registers the web areas (blueprints) on the app."""
+"""Registers the web areas (blueprints), the error pages and the security headers."""
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, Response, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from web import auth, i18n
+from web.htmx import is_htmx
+
+csrf = CSRFProtect()
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), browsing-topics=()",
+}
+
+# (endpoint, text key, roles that see it; None = everyone)
+NAV: list[tuple[str, str, set[str] | None]] = [
+    ("home.index", "my_work", None),
+    ("board.index", "board", {"office", "supervisor", "leader", "unit_user", "unit_head"}),
+    ("ledger.index", "ledger", {"office", "supervisor", "leader", "unit_user", "unit_head"}),
+    ("queues.supervise", "supervise_queue", {"supervisor"}),
+    ("queues.spotcheck", "spotcheck_queue", {"spot_check", "office"}),
+    ("leads.index", "leads", {"discipline", "office"}),
+    ("stats.index", "stats", {"office", "supervisor", "leader", "discipline"}),
+    ("admin.index", "admin", {"office"}),
+]
+
+
+def nav_items() -> list[tuple[str, str, bool]]:
+    """The navigation links the logged-in user may follow: (url, text, is current page)."""
+    held = auth.roles()
+    return [
+        (url_for(endpoint), i18n.t(key), _is_current(endpoint))
+        for endpoint, key, wanted in NAV
+        if wanted is None or held & wanted
+    ]
+
+
+def _is_current(endpoint: str) -> bool:
+    area = endpoint.split(".")[0]
+    if area == "queues":
+        return request.endpoint == endpoint
+    return request.blueprint == area
+
+
+def security_headers(response: Response) -> Response:
+    """Headers every response carries, errors and fragments included."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.pop("Server", None)
+    return response
+
+
+def error_page(code: int, key: str) -> tuple[str, int]:
+    """The error page (or fragment, for htmx) with no detail from inside the app."""
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
+    return render_template(template, code=code, message=i18n.t(key)), code
+
+
+def handle_http(exc: HTTPException) -> Any:
+    """4xx/5xx raised by Flask or the views."""
+    code = exc.code or 500
+    key = f"error_{code}" if f"error_{code}" in i18n.TEXTS else "error_400"
+    response = exc.get_response()
+    if code == 405 or code >= 500 or code in (400, 401, 403, 404, 413, 429):
+        body, code = error_page(code, key)
+        response.set_data(body)
+        response.content_type = "text/html; charset=utf-8"
+    return response
 
 
 def init_app(app: Flask) -> None:
     """Register every blueprint and the app-wide handlers."""
+    from web.pages import (
+        admin,
+        board,
+        common,
+        evidence,
+        home,
+        inbox,
+        issues,
+        leads,
+        ledger,
+        queues,
+        stats,
+    )
+
+    csrf.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    common.register(app)
+    for module in (home, board, ledger, issues, evidence, queues, leads, stats, admin, inbox):
+        app.register_blueprint(module.bp)
+    app.after_request(security_headers)
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(CSRFError, lambda e: error_page(400, "error_csrf"))
+    app.register_error_handler(Exception, _unexpected)
+    app.jinja_env.globals.update(nav_items=nav_items, roles=auth.roles)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         """Liveness probe."""
         return {"status": "ok"}
+
+    @app.post("/lang")
+    def set_lang() -> Response:
+        """Switch the interface language (kept in the session and a cookie)."""
+        lang = request.form.get("lang", "zh")
+        lang = lang if lang in i18n.LANGS else "zh"
+        session["lang"] = lang
+        back = request.form.get("next") or "/"
+        response = app.redirect(
+            back if back.startswith("/") and not back.startswith("//") else "/", 303
+        )
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return response
+
+
+def _unexpected(exc: Exception) -> Any:
+    """Anything unforeseen: log it, show a generic page (no traceback), roll back."""
+    if isinstance(exc, HTTPException):
+        return handle_http(exc)
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error")
+    if current_app.testing and not current_app.config.get("SHOW_ERROR_PAGE"):
+        raise exc
+    return error_page(500, "error_500")

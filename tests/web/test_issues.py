@@ -1,0 +1,169 @@
+"""The issue page: scoping, action forms, 422 / 409 / 403 answers, opening issues."""
+
+from __future__ import annotations
+
+from tests.web.conftest import act
+
+HX = {"HX-Request": "true"}
+
+
+def post_action(client, issue_id, action, version, htmx=True, **data):
+    return client.post(
+        f"/issues/{issue_id}/act/{action}",
+        data={"version": version, **data},
+        headers=HX if htmx else {},
+    )
+
+
+def test_issue_page_shows_fields_and_only_my_actions(client, auth, issue_id):
+    auth.login("clerk")
+    r = client.get(f"/issues/{issue_id}")
+    html = r.data.decode()
+    assert r.status_code == 200 and "考核奖金发放不规范" in html
+    assert "签收" in html and "退回" in html  # sign_for, return_to_office
+    assert "重新移交" not in html  # reassign is the office's
+    assert 'name="version" value="1"' in html
+    assert (
+        "diagram.svg" in html
+        and r.headers["Vary"] == "HX-Request"
+        or "HX-Request" in r.headers["Vary"]
+    )
+
+
+def test_issue_fragment_for_htmx(client, auth, issue_id):
+    auth.login("clerk")
+    r = client.get(f"/issues/{issue_id}", headers=HX)
+    assert r.status_code == 200 and not r.data.startswith(b"<!doctype")
+    assert b'id="issue"' in r.data
+
+
+def test_other_units_issue_is_404(client, auth, other_issue_id, issue_id):
+    auth.login("clerk")
+    assert client.get(f"/issues/{other_issue_id}").status_code == 404
+    assert client.get(f"/issues/{other_issue_id}/diagram.svg").status_code == 404
+    assert post_action(client, other_issue_id, "sign_for", 1).status_code == 404
+    auth.logout()
+    auth.login("checker")  # not assigned yet
+    assert client.get(f"/issues/{issue_id}").status_code == 404
+
+
+def test_sign_for_with_htmx_swaps_the_whole_issue(client, auth, issue_id):
+    auth.login("clerk")
+    r = post_action(client, issue_id, "sign_for", 1)
+    assert r.status_code == 200
+    assert r.headers["HX-Retarget"] == "#issue" and "issueChanged" in r.headers["HX-Trigger"]
+    assert "提交整改方案".encode() in r.data and 'name="version" value="2"' in r.data.decode()
+
+
+def test_action_without_htmx_redirects(client, auth, issue_id):
+    auth.login("clerk")
+    r = post_action(client, issue_id, "sign_for", 1, htmx=False)
+    assert r.status_code == 303 and r.headers["Location"] == f"/issues/{issue_id}"
+
+
+def test_validation_errors_are_422_inline(client, auth, issue_id, sqlite_world):
+    act(sqlite_world, issue_id, "sign_for", "clerk")
+    auth.login("clerk")
+    r = post_action(client, issue_id, "submit_plan", 2, measures="", note="我的说明")
+    html = r.data.decode()
+    assert r.status_code == 422
+    assert 'id="act-submit_plan"' in html and "必填" in html and "我的说明" in html
+    r = post_action(client, issue_id, "submit_plan", 2, measures="措施一 | 2026-13-45")
+    assert r.status_code == 422 and "measure 1" in r.data.decode()
+    r = post_action(client, issue_id, "submit_plan", 2, htmx=False, measures="")
+    assert r.status_code == 422 and r.data.startswith(b"<!doctype")
+
+
+def test_stale_version_is_409_with_changes_and_input_kept(client, auth, issue_id, sqlite_world):
+    act(sqlite_world, issue_id, "sign_for", "clerk")
+    auth.login("head")
+    r = post_action(client, issue_id, "return_to_office", 1, reason="不是我单位的问题")
+    html = r.data.decode()
+    assert r.status_code == 409
+    assert "该问题已被他人更新" in html and "签收" in html and "灵隐经办人" in html
+    r = post_action(client, issue_id, "submit_plan", 1, measures="召开专题会 | 2026-12-31")
+    assert r.status_code in (403, 409)
+
+
+def test_conflict_keeps_the_users_text(client, auth, issue_id, sqlite_world):
+    act(sqlite_world, issue_id, "sign_for", "clerk")
+    auth.login("clerk")
+    r = post_action(client, issue_id, "submit_plan", 1, measures="召开专题会 | 2026-12-31")
+    assert r.status_code == 409
+    assert "召开专题会 | 2026-12-31" in r.data.decode()
+    assert 'name="version" value="2"' in r.data.decode()
+
+
+def test_wrong_role_is_403(client, auth, issue_id):
+    auth.login("head")
+    r = post_action(client, issue_id, "reassign", 1, unit="HZ-SC-HB")
+    assert r.status_code == 403
+
+
+def test_unknown_action_is_404(client, auth, issue_id):
+    auth.login("clerk")
+    assert post_action(client, issue_id, "no_such_action", 1).status_code == 404
+
+
+def test_guard_failure_is_422_with_the_reason(client, auth, issue_id, sqlite_world):
+    act(sqlite_world, issue_id, "sign_for", "clerk")
+    act(sqlite_world, issue_id, "submit_plan", "clerk", measures="召开专题会 | 2026-12-31")
+    act(sqlite_world, issue_id, "attest_plan", "head", attested=True)
+    act(sqlite_world, issue_id, "approve_plan", "super")
+    auth.login("clerk")
+    r = post_action(client, issue_id, "request_closeout", 5, completion="已完成", summary="完成")
+    assert r.status_code == 422 and "evidence" in r.data.decode()
+
+
+def test_get_never_changes_data(client, auth, issue_id):
+    auth.login("clerk")
+    assert client.get(f"/issues/{issue_id}/act/sign_for").status_code == 405
+
+
+def test_office_opens_an_issue(client, auth):
+    auth.login("office")
+    assert client.get("/issues/new").status_code == 200
+    r = client.post(
+        "/issues/new",
+        data={
+            "title": "新问题",
+            "unit": "HZ-XH-LY",
+            "deadline_type": "by_deadline",
+            "due_on": "2026-12-31",
+        },
+    )
+    assert r.status_code == 303
+    assert "新问题".encode() in client.get(r.headers["Location"]).data
+
+
+def test_open_issue_errors_are_422(client, auth):
+    auth.login("office")
+    r = client.post("/issues/new", data={"title": "", "unit": "NOPE"})
+    assert r.status_code == 422 and "必填".encode() in r.data and b"NOPE" in r.data
+
+
+def test_only_the_office_opens_issues(client, auth):
+    auth.login("clerk")
+    assert client.get("/issues/new").status_code == 404
+
+
+def test_diagram_svg_with_hashed_style(client, auth, issue_id):
+    auth.login("clerk")
+    r = client.get(f"/issues/{issue_id}/diagram.svg")
+    assert r.status_code == 200 and r.content_type.startswith("image/svg+xml")
+    csp = r.headers["Content-Security-Policy"]
+    assert "'sha256-" in csp and "unsafe-inline" not in csp and b"<svg" in r.data
+
+
+def test_timeline_shows_the_events(client, auth, issue_id, sqlite_world):
+    act(sqlite_world, issue_id, "sign_for", "clerk")
+    auth.login("head")
+    html = client.get(f"/issues/{issue_id}").data.decode()
+    assert "移交" in html and "签收" in html and "灵隐经办人" in html
+
+
+def test_english_labels_from_the_definition(client, auth, issue_id):
+    auth.login("clerk")
+    client.post("/lang", data={"lang": "en"})
+    html = client.get(f"/issues/{issue_id}").data.decode()
+    assert "Sign for" in html and "Transferred" in html

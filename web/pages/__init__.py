@@ -1,0 +1,1 @@
+"""The web areas, one blueprint module each."""
