@@ -7,7 +7,6 @@ Commands are thin: they parse arguments, open a transaction, call ``workflow`` a
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -15,22 +14,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from web import create_app
-from web.database import get_database
-
-
-def parse_now(value: str | None) -> datetime:
-    """``--now`` as an aware UTC instant (defaults to the app's clock)."""
-    if not value:
-        from web.database import now
-
-        return now()
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO-8601 instant", param_hint="--now"
-        ) from None
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+from web.database import get_database, parse_now
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)

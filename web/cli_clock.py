@@ -19,7 +19,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from web.database import get_database
+from web.database import get_database, parse_now
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 
@@ -45,13 +45,6 @@ NOTIFY_KEYS = (
     "TIMEZONE",
     "DIGEST_HOUR",
 )
-
-
-def parse_now(value: str | None) -> Any:
-    """``--now`` as an aware UTC instant (imported late: web.cli imports this module)."""
-    from web.cli import parse_now as parse
-
-    return parse(value)
 
 
 def notify_config(app: Flask) -> dict[str, Any]:

@@ -10,8 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from web.cli import parse_now
-from web.database import get_database
+from web.database import get_database, parse_now
 
 
 @click.group("definitions", cls=AppGroup)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from web.cli import parse_now
-from web.database import get_database
+from web.database import get_database, parse_now
 
 
 @click.command("demo")

@@ -9,8 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from web.cli import parse_now
-from web.database import get_database
+from web.database import get_database, parse_now
 
 
 @click.group("audit", cls=AppGroup)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
-from web.cli import parse_now
-from web.database import get_database
+from web.database import get_database, parse_now
 
 
 def _fail(message: str) -> None:
@@ -16,7 +16,7 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group("token")
+@click.group("token", cls=AppGroup)
 def token_group() -> None:
     """API tokens (Authorization: Bearer …), hashed at rest."""
 

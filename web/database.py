@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import click
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
@@ -50,3 +51,16 @@ def now() -> datetime:
     """The current instant from the app's clock."""
     clock: Callable[[], datetime] = current_app.config.get("CLOCK") or system_now
     return clock()
+
+
+def parse_now(value: str | None) -> datetime:
+    """``--now`` as an aware UTC instant (defaults to the app's clock)."""
+    if not value:
+        return now()
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 instant", param_hint="--now"
+        ) from None
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)

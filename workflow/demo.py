@@ -86,12 +86,12 @@ class _People:
         self.hash = hash_password(DEMO_PASSWORD)
         self.by_unit_role: dict[tuple[int, str], int] = {}
 
-    def add(self, username: str, name: str, role: str, unit: Unit, email: bool = True) -> User:
+    def add(self, username: str, name: str, role: str, unit: Unit) -> User:
         user = User(
             username=username,
             display_name=name,
             password_hash=self.hash,
-            email=f"{username}@demo.rectiflow.cn" if email else None,
+            email=None,  # the demo sends no e-mail: in-app notifications only
             created_at=self.now,
             preferences={},
         )
