@@ -25,6 +25,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "leads": ("问题线索", "Problem leads"),
     "stats": ("统计分析", "Statistics"),
     "admin": ("系统管理", "Administration"),
+    "excel": ("台账导入导出", "Excel import/export"),
     "inbox": ("消息", "Messages"),
     "new_issue": ("移交问题", "Transfer an issue"),
     # auth

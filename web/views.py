@@ -36,6 +36,7 @@ NAV: list[tuple[str, str, set[str] | None]] = [
     ("queues.spotcheck", "spotcheck_queue", {"spot_check", "office"}),
     ("leads.index", "leads", {"discipline", "office"}),
     ("stats.index", "stats", {"office", "supervisor", "leader", "discipline"}),
+    ("excel.index", "excel", {"office", "supervisor", "leader", "unit_user", "unit_head"}),
     ("admin.index", "admin", {"office"}),
 ]
 
@@ -115,6 +116,12 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, lambda e: error_page(400, "error_csrf"))
     app.register_error_handler(Exception, _unexpected)
     app.jinja_env.globals.update(nav_items=nav_items, roles=auth.roles)
+    # the Excel pages and the JSON API (after csrf.init_app: the API exempts itself from it)
+    from web.api import init_api
+    from web.pages import excel as excel_pages
+
+    excel_pages.register(app)
+    init_api(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -587,6 +587,17 @@ OPEN_FIELDS = {
     "import_key",
 }
 DEADLINE_TYPES = ("fix_now", "by_deadline", "ongoing")
+# the widths of the issue's text columns (workflow.models.Issue)
+TEXT_LIMITS = {
+    "description": 10_000,
+    "category": 100,
+    "supervising_leader": 100,
+    "person_in_charge": 100,
+    "source": 16,
+    "cadre_level": 32,
+    "number": 64,
+    "import_key": 64,
+}
 
 
 def _unit_by_code(session: Session, code: Any) -> Unit | None:
@@ -638,21 +649,12 @@ def validate_open(session: Session, fields: Mapping[str, Any]) -> dict[str, Any]
         if r is None:
             errors.setdefault("round", []).append(f"no round with code {fields['round']!r}")
         clean["round"] = r
-    for key in (
-        "description",
-        "category",
-        "supervising_leader",
-        "person_in_charge",
-        "source",
-        "cadre_level",
-        "number",
-        "import_key",
-    ):
+    for key, limit in TEXT_LIMITS.items():
         value = fields.get(key)
         if value is not None and not isinstance(value, str):
             errors.setdefault(key, []).append("text is expected")
-        elif value and len(value) > (10_000 if key == "description" else 200):
-            errors.setdefault(key, []).append("too long")
+        elif value and len(value.strip()) > limit:
+            errors.setdefault(key, []).append(f"longer than {limit} characters")
         else:
             clean[key] = (value or "").strip() or None
     if errors:
