@@ -46,10 +46,10 @@ lint: install-test
 	$(BIN)/mypy workflow notifications
 
 test: install-test system-deps lint
-	RECTIFLOW_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m "not slow"
+	PREFECT_SERVER_ANALYTICS_ENABLED=false RECTIFLOW_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m "not slow"
 
 test-slow: install-test system-deps
-	RECTIFLOW_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m slow
+	PREFECT_SERVER_ANALYTICS_ENABLED=false RECTIFLOW_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m slow
 
 bench: install-test
 	$(BIN)/python -m bench.run --quick
