@@ -10,6 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+LINT_PATHS := workflow web notifications tests $(wildcard bench)
 
 .PHONY: run test test-fast test-slow lint bench bench-full install install-test system-deps demo clean
 
@@ -41,8 +42,8 @@ run: install instance/config.py
 	$(BIN)/rectiflow run --host $(HOST) --port $(PORT)
 
 lint: install-test
-	$(BIN)/ruff check workflow web notifications tests bench
-	$(BIN)/ruff format --check workflow web notifications tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy workflow notifications
 
 test: install-test system-deps lint
