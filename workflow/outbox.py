@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from workflow.models import Event, Issue, Membership, Outbox, User
 
@@ -121,7 +121,11 @@ def enqueue(
 ) -> int:
     """Write one outbox row per recipient and channel; ``key`` makes re-enqueueing a no-op."""
     subject, body = render(template, issue, what)
-    users = session.scalars(select(User).where(User.id.in_(list(recipients)))).all()
+    # lazyload: the recipients' memberships (a selectin load plus their joined units) are
+    # not needed to pick channels; they still load on first access if anything asks
+    users = session.scalars(
+        select(User).where(User.id.in_(list(recipients))).options(lazyload(User.memberships))
+    ).all()
     n = 0
     for user in users:
         for channel in channels_for(user):

@@ -1,0 +1,55 @@
+"""The floor of the web figure: a bare Flask page reading the same 50 rows with raw SQL.
+
+Served by gunicorn exactly like the real app (``bench.bare_app:app``); the database comes
+from ``BENCH_DB_URL`` (a SQLAlchemy URL: ``sqlite:///…`` or ``postgresql+psycopg://…``).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+from flask import Flask, g, render_template_string, request
+
+app = Flask(__name__)
+URL = os.environ.get("BENCH_DB_URL", "")
+
+PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>整改台账</title></head>
+<body><table><thead><tr><th>编号</th><th>问题</th><th>状态</th><th>时限</th></tr></thead><tbody>
+{% for r in rows %}<tr><td>{{ r[1] }}</td><td>{{ r[2] }}</td><td>{{ r[3] }}</td>
+<td>{{ r[4] }}</td></tr>{% endfor %}</tbody></table></body></html>"""
+
+
+def _conn() -> Any:
+    if "conn" not in g:
+        if URL.startswith("sqlite"):
+            g.conn = sqlite3.connect(URL.split("///", 1)[1], check_same_thread=False)
+        else:
+            import psycopg
+
+            g.conn = psycopg.connect(URL.replace("postgresql+psycopg://", "postgresql://"))
+    return g.conn
+
+
+@app.teardown_appcontext
+def _close(_exc: BaseException | None) -> None:
+    conn = g.pop("conn", None)
+    if conn is not None:
+        conn.close()
+
+
+@app.get("/bare")
+def bare() -> str:
+    """50 issues of a unit subtree, raw SQL, a small template."""
+    p = "?" if URL.startswith("sqlite") else "%s"
+    rows = (
+        _conn()
+        .execute(
+            f"SELECT id, number, title, state, due_at FROM issue WHERE unit_path LIKE {p} "
+            "ORDER BY due_at, id LIMIT 50",
+            (request.args.get("prefix", "/1/") + "%",),
+        )
+        .fetchall()
+    )
+    return render_template_string(PAGE, rows=rows)
