@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, lazyload
 from workflow.models import Event, Issue, Membership, Outbox, User
 
 RESTRICTED_RECIPIENTS = {"office", "discipline", "actor"}
+LADDER_ROLES = {"supervisor", "office", "leader", "discipline"}
 
 TEMPLATES = {
     "default": ("【整改通】{number} {what}", "问题 {number}：{what}。{due}\n{link}"),
@@ -58,13 +59,23 @@ def resolve(
             conds.append(and_(Membership.unit_id.in_(ancestors), Membership.role == role))
     ids: list[int] = []
     if conds:
+        rows = session.execute(
+            select(Membership.user_id, Membership.role, Membership.unit_id)
+            .join(User, User.id == Membership.user_id)
+            .where(or_(*conds), User.active)
+        ).all()
+        # a role up the tree is told at its nearest level only: the county supervisor of a
+        # township's issue, not every supervisor up to the province (rungs widen by naming
+        # wider roles, e.g. leader, not by flooding every ancestor)
+        depth = {unit_id: n for n, unit_id in enumerate(ancestors)}
+        nearest: dict[str, int] = {}
+        for _uid, role, unit_id in rows:
+            if role in LADDER_ROLES:
+                nearest[role] = max(nearest.get(role, -1), depth.get(unit_id, -1))
         ids.extend(
-            session.scalars(
-                select(Membership.user_id)
-                .join(User, User.id == Membership.user_id)
-                .where(or_(*conds), User.active)
-                .distinct()
-            )
+            uid
+            for uid, role, unit_id in rows
+            if role not in LADDER_ROLES or depth.get(unit_id, -1) == nearest[role]
         )
     if "spot_check" in names and issue.checker_id:
         ids.append(issue.checker_id)
