@@ -70,6 +70,7 @@ from workflow.calendar import WorkCalendar, rung_instant
 from workflow.definition import Clock, CountRule, Definition, Rung
 from workflow.models import ClockInstance, DefinitionVersion, Escalation, Issue, Unit
 from workflow.registry import definition_of
+from workflow.scope import path_range
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def _partition_filter(partition: str | None) -> Any:
         return True
     if partition.startswith("="):
         return Issue.unit_path == partition[1:]
-    return Issue.unit_path.startswith(partition, autoescape=True)
+    return path_range(Issue.unit_path, partition)
 
 
 # ------------------------------------------------------------------------------- bounds

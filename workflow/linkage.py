@@ -43,6 +43,7 @@ from workflow.network_stats import (
     relapsed_clause,
     run_special_check,
 )
+from workflow.scope import path_range
 from workflow.teams import (
     DEFAULT_SETTINGS,
     LEVEL_RANK,
@@ -100,9 +101,7 @@ __all__ = [
 def _in_subtree(unit: Unit) -> ColumnElement[bool]:
     """Issues whose lead unit or inspected unit lies in ``unit``'s subtree."""
     inside = select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))
-    return or_(
-        Issue.unit_path.startswith(unit.path, autoescape=True), Issue.inspected_unit_id.in_(inside)
-    )
+    return or_(path_range(Issue.unit_path, unit.path), Issue.inspected_unit_id.in_(inside))
 
 
 def _system_event(

@@ -70,7 +70,7 @@ class Unit(Base):
     level: Mapped[str] = mapped_column(
         String(16)
     )  # province|city|county|township|department|village
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     path: Mapped[str] = mapped_column(String(512), index=True)  # "/1/5/23/"
     depth: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -40,6 +40,7 @@ from workflow.models import (
     User,
 )
 from workflow.queries import done_clause, overdue_clause
+from workflow.scope import path_range
 from workflow.teams import (
     DEFAULT_SETTINGS,
     LinkageSettings,
@@ -484,7 +485,7 @@ def rectification_quality(
     calendar day) / closed items that had a promised date.
     """
     unit = resolve_unit(session, unit_id)
-    conds = [Issue.kind == "rectification", Issue.unit_path.startswith(unit.path, autoescape=True)]
+    conds = [Issue.kind == "rectification", path_range(Issue.unit_path, unit.path)]
     if round_ids is not None:
         conds.append(Issue.round_id.in_(list(round_ids)))
 
@@ -534,7 +535,7 @@ def _leads_on_time(
     session: Session, unit: Unit, now: datetime, days: int, round_ids: Sequence[int] | None
 ) -> tuple[int, int]:
     """(handled on time, due): leads whose feedback was due by ``now`` or was sent."""
-    conds = [Issue.kind == "problem_lead", Issue.unit_path.startswith(unit.path, autoescape=True)]
+    conds = [Issue.kind == "problem_lead", path_range(Issue.unit_path, unit.path)]
     if round_ids is not None:
         conds.append(Issue.round_id.in_(list(round_ids)))
     rows = session.execute(

@@ -52,7 +52,7 @@ from workflow.models import (
     User,
 )
 from workflow.registry import definition_of
-from workflow.scope import UNIT_ROLES, is_recused, membership_clause, visible_clause
+from workflow.scope import UNIT_ROLES, is_recused, membership_clause, path_range, visible_clause
 
 STAGES = ("transfer", "handling", "correction", "verification", "closed", "followup", "archived")
 COUNTED_KIND = "rectification"
@@ -106,7 +106,7 @@ def _filter_clauses(session: Session, f: Filters, now: datetime) -> list[ColumnE
         out.append(Issue.round_id.in_(select(Round.id).where(Round.level == f.level)))
     if f.unit_id:
         path = session.scalar(select(Unit.path).where(Unit.id == f.unit_id))
-        out.append(Issue.unit_path.startswith(path, autoescape=True) if path else false())
+        out.append(path_range(Issue.unit_path, path) if path else false())
     if f.category:
         out.append(Issue.category == f.category)
     if f.stage:
@@ -314,7 +314,7 @@ def reverse_check_sample(
     conds = [Issue.kind == COUNTED_KIND, Issue.restricted.is_(False), Issue.stage == "closed"]
     for m in posts:
         conds += [
-            not_(Issue.unit_path.startswith(m.unit.path, autoescape=True)),
+            not_(path_range(Issue.unit_path, m.unit.path)),
             not_(_own_unit(m.unit)),
         ]
     ids = list(session.scalars(select(Issue.id).where(*conds).order_by(Issue.id).limit(5000)))
@@ -387,7 +387,7 @@ def unit_progress(
     u = aliased(Unit)
     child = aliased(Unit)
     has_children = select(func.count(child.id)).where(child.parent_id == u.id).scalar_subquery()
-    joined = and_(Issue.unit_path.startswith(u.path), *_issue_conditions(session, user, f, now))
+    joined = and_(path_range(Issue.unit_path, u.path), *_issue_conditions(session, user, f, now))
     rows = session.execute(
         select(u.id, u.name, u.code, u.level, has_children.label("kids"), *_aggregates(now))
         .select_from(u)

@@ -15,8 +15,9 @@ Role scopes (BRIEF §1):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select
 
 from workflow.models import Issue, Membership, SupportingUnit, Unit, User
 
@@ -25,9 +26,21 @@ SUBTREE_ROLES = {"office", "supervisor", "leader"}
 UNIT_ROLES = {"unit_user", "unit_head"}
 
 
+def path_range(column: Any, path: Any) -> ColumnElement[bool]:
+    """``column`` lies in the subtree whose path is ``path`` (a literal or a column).
+
+    A subtree is the half-open string range [``/1/5/``, ``/1/50``): every path that starts
+    with ``/1/5/`` sorts inside it, since '/' sorts just before '0'.  Unlike ``LIKE 'x%'``
+    this is an index range scan on SQLite and PostgreSQL alike, also inside a join.
+    """
+    if isinstance(path, str):
+        return and_(column >= path, column < path[:-1] + "0")
+    upper = func.substr(path, 1, func.length(path) - 1).op("||")(literal("0"))
+    return and_(column >= path, column < upper)
+
+
 def _subtree(path: str) -> ColumnElement[bool]:
-    # paths end with "/", so "/1/5/" never matches "/1/50/"
-    return Issue.unit_path.startswith(path, autoescape=True)
+    return path_range(Issue.unit_path, path)
 
 
 def membership_clause(m: Membership, user_id: int) -> ColumnElement[bool]:
