@@ -358,17 +358,20 @@ def _guard_reason(
         if n < args["min"]:
             return f"at least {args['min']} rectification measure(s) are required"
     elif kind == "not_actor_of":
-        last = session.scalar(
-            select(Event.actor_id)
+        # the latest actor of *each* listed action (the requester and the attester), not just
+        # of the newest of them: a requester must not decide once someone else has attested
+        latest: dict[str, int | None] = {}
+        for name, actor_id in session.execute(
+            select(Event.action, Event.actor_id)
             .where(
                 Event.issue_id == issue.id,
                 Event.outcome == "ok",
                 Event.action.in_(list(args["actions"])),
             )
-            .order_by(Event.id.desc())
-            .limit(1)
-        )
-        if last == user.id:
+            .order_by(Event.id)
+        ):
+            latest[name] = actor_id
+        if user.id in latest.values():
             return "separation of duties: you requested or attested this, someone else must decide"
     elif kind == "children_closed":
         open_children = session.scalar(
@@ -844,7 +847,7 @@ def recompute_deadlines(
                 "clock": inst.clock,
                 "from": old.isoformat(),
                 "to": new.isoformat(),
-                "v": issue.version + 1,
+                "v": issue.version,  # already bumped above: the version this event made
             },
         )
         out.append((issue, inst.clock, old, new))
