@@ -36,6 +36,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BASE_URL="http://127.0.0.1:5000",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Secure is also set per request on https; set RECTIFLOW_SESSION_COOKIE_SECURE=true
+        # behind a TLS-terminating proxy that forwards plain http
+        SESSION_COOKIE_SECURE=False,
+        SESSION_IDLE_MINUTES=30,  # a session ends after this long without a request
+        SESSION_ABSOLUTE_HOURS=12,  # and this long after the login, whatever happens
         WTF_CSRF_TIME_LIMIT=None,
         SCHEDULER_SWEEP_MINUTES=10,
         SCHEDULER_DISPATCH_SECONDS=30,

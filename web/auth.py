@@ -2,8 +2,12 @@
 
 A login starts a fresh session (a new session id: nothing from before survives) that
 records the user's ``session_epoch``; a session whose epoch is older than the user's (the
-password or roles changed, or "log out everywhere") is refused.  Failed attempts are kept
-in the database so the limits hold across workers.
+password or roles changed, or the user logged out) is refused.  Sessions are signed
+cookies, so ending one means bumping the epoch: logging out ends all of the user's
+sessions, and any flush that changes a password hash or a membership bumps it too
+(:func:`bump_epochs`).  A session also ends after ``SESSION_IDLE_MINUTES`` without a
+request and ``SESSION_ABSOLUTE_HOURS`` after the login, measured with the app's clock.
+Failed attempts are kept in the database so the limits hold across workers.
 """
 
 from __future__ import annotations
@@ -14,14 +18,26 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from web.database import get_session, now
 from web.i18n import t
-from workflow.models import LoginAttempt, User
+from workflow.models import LoginAttempt, Membership, User
 from workflow.units import burn_hash_time, verify_password
 
 bp = Blueprint("auth", __name__)
@@ -31,6 +47,8 @@ login_manager.session_protection = "strong"
 
 MAX_USER_FAILURES = 10  # per username and hour
 MAX_ADDRESS_FAILURES = 30  # per address and 10 minutes
+SEEN_EVERY = 60  # seconds: last-seen is rewritten (a new cookie) at most this often
+REHASH_ONLY = "rectiflow.rehash_only"  # session.info flag: a login's rehash keeps the epoch
 
 
 class Account(UserMixin):
@@ -56,7 +74,25 @@ def load_account(user_id: str) -> Account | None:
     user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
     if user is None or not user.active or session.get("epoch") != user.session_epoch:
         return None
+    if not _fresh_enough():
+        session.clear()
+        return None
     return Account(user)
+
+
+def _fresh_enough() -> bool:
+    """Enforce the idle and absolute timeouts; note this request as the last one seen."""
+    at = int(now().timestamp())
+    login_at, seen_at = session.get("login_at"), session.get("seen_at")
+    if not isinstance(login_at, int) or not isinstance(seen_at, int):
+        return False  # a session from before timeouts existed, or a forged one
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    absolute = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    if at - seen_at > idle or at - login_at > absolute:
+        return False
+    if at - seen_at >= SEEN_EVERY:
+        session["seen_at"] = at
+    return True
 
 
 @login_manager.unauthorized_handler
@@ -139,15 +175,20 @@ def login() -> Any:
     if _too_many(username, address):
         return render_template("auth/login.html", error=t("too_many"), username=username), 429
     user = db.scalar(select(User).where(User.username == username))
-    ok = verify_password(user, password) if user is not None else burn_hash_time(password)
-    db.add(LoginAttempt(username=username, address=address, at=now(), success=bool(ok)))
-    db.commit()
+    db.info[REHASH_ONLY] = True  # the same password, new parameters: other sessions live on
+    try:
+        ok = verify_password(user, password) if user is not None else burn_hash_time(password)
+        db.add(LoginAttempt(username=username, address=address, at=now(), success=bool(ok)))
+        db.commit()
+    finally:
+        db.info.pop(REHASH_ONLY, None)
     if not ok or user is None or not user.active:
         return render_template("auth/login.html", error=t("bad_login"), username=username), 401
     lang = session.get("lang")
     session.clear()  # a new session: nothing from before the login survives
     login_user(Account(user))
     session["epoch"] = user.session_epoch
+    session["login_at"] = session["seen_at"] = int(now().timestamp())
     if lang:
         session["lang"] = lang
     return redirect(_safe_next(request.form.get("next")), 303)
@@ -155,13 +196,61 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """End the session."""
+    """End the session: the epoch bump makes a replayed copy of the cookie worthless too."""
+    if current_user.is_authenticated:
+        db = get_session()
+        me().session_epoch += 1
+        db.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), 303)
 
 
+def bump_epochs(db: Session, _context: Any, _instances: Any) -> None:
+    """``before_flush``: a changed password hash or membership ends the user's sessions.
+
+    Installed on every SQLAlchemy session, so no code path (admin page, CLI, workflow
+    functions, a future "change password" form) can change credentials or roles and leave
+    old sessions alive.  A login's own rehash (same password, new parameters) is exempt.
+    """
+    users: dict[int, User] = {}
+    for obj in db.dirty:
+        if isinstance(obj, User):
+            attrs = inspect(obj).attrs
+            changed = attrs.memberships.history.has_changes() or attrs.active.history.has_changes()
+            if attrs.password_hash.history.has_changes() and not db.info.get(REHASH_ONLY):
+                changed = True
+            if changed and not attrs.session_epoch.history.has_changes():
+                users[id(obj)] = obj
+        elif isinstance(obj, Membership) and db.is_modified(obj):
+            _add_owner(db, obj, users)
+    for obj in (*db.new, *db.deleted):
+        if isinstance(obj, Membership):
+            _add_owner(db, obj, users)
+    for user in users.values():
+        if user not in db.new:
+            user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def _add_owner(db: Session, m: Membership, users: dict[int, User]) -> None:
+    with db.no_autoflush:
+        owner = m.user if m.user is not None else db.get(User, m.user_id) if m.user_id else None
+    if owner is not None and owner.id is not None:
+        users[id(owner)] = owner
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions whose cookie is ``Secure`` behind TLS even if not configured."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured (``RECTIFLOW_SESSION_COOKIE_SECURE=true``) or on https."""
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
 def init_app(app: Flask) -> None:
-    """Install flask-login and the auth pages."""
+    """Install flask-login, the session rules and the auth pages."""
     login_manager.init_app(app)
+    app.session_interface = SessionInterface()
+    if not event.contains(Session, "before_flush", bump_epochs):
+        event.listen(Session, "before_flush", bump_epochs)
     app.register_blueprint(bp)

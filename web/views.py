@@ -18,6 +18,9 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
+# anything served as an attachment (evidence, Excel exports, the API's downloads): even if a
+# browser were talked into rendering it, it runs no script and loads nothing
+DOWNLOAD_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -37,6 +40,7 @@ NAV: list[tuple[str, str, set[str] | None]] = [
     ("leads.index", "leads", {"discipline", "office"}),
     ("stats.index", "stats", {"office", "supervisor", "leader", "discipline"}),
     ("excel.index", "excel", {"office", "supervisor", "leader", "unit_user", "unit_head"}),
+    ("linkage.rounds", "nav_linkage", {"office", "supervisor", "leader"}),
     ("admin.index", "admin", {"office"}),
 ]
 
@@ -60,13 +64,16 @@ def _is_current(endpoint: str) -> bool:
 
 def security_headers(response: Response) -> Response:
     """Headers every response carries, errors and fragments included."""
+    if response.headers.get("Content-Disposition", "").startswith("attachment"):
+        response.headers.setdefault("Content-Security-Policy", DOWNLOAD_CSP)
     response.headers.setdefault("Content-Security-Policy", CSP)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.endpoint != "static":
-        response.headers.setdefault("Cache-Control", "no-store")
+        # overrides send_file's "no-cache": evidence and exports must not be kept either
+        response.headers["Cache-Control"] = "no-store"
     response.headers.pop("Server", None)
     return response
 
@@ -121,6 +128,9 @@ def init_app(app: Flask) -> None:
     from web.pages import excel as excel_pages
 
     excel_pages.register(app)
+    from web.pages import linkage as linkage_pages
+
+    linkage_pages.register(app)
     init_api(app)
 
     @app.get("/healthz")

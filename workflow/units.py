@@ -61,10 +61,27 @@ def burn_hash_time(password: str) -> None:
 _DUMMY_HASH = _hasher.hash("rectiflow-timing-equaliser")
 
 
+def _check_within(unit: Unit | None, within: list[Unit] | None, what: str) -> None:
+    """Refuse ``unit`` outside the offices' subtrees (None = no limit: the operator's CLI)."""
+    if within is None:
+        return
+    if unit is None or not any(unit.path.startswith(top.path) for top in within):
+        raise UnitError(f"{what}: outside the units your inspection office manages")
+
+
 def add_unit(
-    session: Session, code: str, name: str, level: str, parent_code: str | None = None
+    session: Session,
+    code: str,
+    name: str,
+    level: str,
+    parent_code: str | None = None,
+    within: list[Unit] | None = None,
 ) -> Unit:
-    """Add a unit below ``parent_code`` (or a root) and compute its path."""
+    """Add a unit below ``parent_code`` (or a root) and compute its path.
+
+    ``within``: the units whose subtrees the caller manages (an office on the web); the new
+    unit's parent must lie inside one of them.
+    """
     if not CODE_RE.match(code or ""):
         raise UnitError(f"unit code {code!r}: letters, digits, '.', '_' or '-' (at most 64)")
     if not (name or "").strip():
@@ -78,6 +95,8 @@ def add_unit(
         parent = session.scalar(select(Unit).where(Unit.code == parent_code))
         if parent is None:
             raise UnitError(f"no parent unit with code {parent_code!r}")
+    if within is not None:
+        _check_within(parent, within, f"parent unit {parent_code or '(none: a root)'}")
     unit = Unit(
         code=code,
         name=name.strip(),
@@ -113,8 +132,13 @@ def add_user(
     roles: list[str],
     now: datetime,
     email: str | None = None,
+    within: list[Unit] | None = None,
 ) -> User:
-    """Add a user with memberships given as ``ROLE@UNITCODE``."""
+    """Add a user with memberships given as ``ROLE@UNITCODE``.
+
+    ``within``: the units whose subtrees the caller manages; every role's unit must lie
+    inside one of them (a city office cannot create a province office account).
+    """
     if not USERNAME_RE.match(username or ""):
         raise UnitError(f"username {username!r}: 2–64 lower-case letters, digits, '.', '_' or '-'")
     if session.scalar(select(User.id).where(User.username == username)):
@@ -124,6 +148,8 @@ def add_user(
     if not roles:
         raise UnitError("at least one ROLE@UNIT is required")
     parsed = [parse_role(session, r) for r in roles]
+    for role, unit in parsed:
+        _check_within(unit, within, f"role {role}@{unit.code}")
     user = User(
         username=username,
         display_name=display_name.strip() or username,

@@ -20,7 +20,7 @@ from flask import (
 )
 from sqlalchemy import func, select
 
-from web.auth import role_required
+from web.auth import me, role_required
 from web.database import get_session, now
 from web.htmx import render
 from web.i18n import get_lang
@@ -32,6 +32,11 @@ from workflow.registry import definition_of
 from workflow.units import LEVELS, UnitError, add_unit, add_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _office_units() -> list[Any]:
+    """The units whose subtrees the current office user manages."""
+    return [m.unit for m in me().memberships if m.role == "office"]
 
 
 @bp.get("/")
@@ -49,7 +54,7 @@ def units() -> Any:
     if request.method == "POST":
         try:
             add_unit(db, values.get("code", "").strip(), values.get("name", ""), values.get("level", ""),
-                     values.get("parent", "").strip() or None)  # fmt: skip
+                     values.get("parent", "").strip() or None, within=_office_units())  # fmt: skip
             db.commit()
             return redirect(url_for("admin.units"), 303)
         except UnitError as exc:
@@ -71,7 +76,8 @@ def users() -> Any:
         roles = [r for r in re.split(r"[\s,，]+", values.get("roles", "")) if r]
         try:
             add_user(db, values.get("username", "").strip(), values.get("display_name", ""),
-                     values.get("password", ""), roles, now(), values.get("email") or None)  # fmt: skip
+                     values.get("password", ""), roles, now(), values.get("email") or None,
+                     within=_office_units())  # fmt: skip
             db.commit()
             return redirect(url_for("admin.users"), 303)
         except UnitError as exc:
