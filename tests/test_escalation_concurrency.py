@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 T0 = local(2026, 9, 8)
 NOW = local(2026, 11, 2, 9)  # sign_for (5 working days) long overdue: remind_1, yellow, red
 # outbox rows per escalation for an issue of HZ-XH-LY (users × in_app+email):
-# remind_1 → clerk, head; yellow → + 西湖区 and 杭州市 supervisors; red → + leader
-OUTBOX_PER_RUNG = {"remind_1": 4, "yellow": 8, "red": 10}
+# remind_1 → clerk, head; yellow → + the nearest supervisor (西湖区); red → + leader
+OUTBOX_PER_RUNG = {"remind_1": 4, "yellow": 6, "red": 8}
 SWEEP_SCRIPT = (
     "import sys; from datetime import datetime; from workflow.db import Database; "
     "from workflow.escalation import sweep; "
