@@ -133,11 +133,11 @@ def test_kill_9_during_the_sweep_loses_and_duplicates_nothing(sqlite_world):
 
 
 @pytest.mark.slow
-def test_kill_9_during_the_sweep_25_times(sqlite_world):
-    """Slow tier: 25 random SIGKILLs over a bigger data set."""
+def test_kill_9_during_the_sweep_50_times(sqlite_world):
+    """Slow tier: 50 random SIGKILLs over a bigger data set."""
     n = 150
     seed(sqlite_world, n)
-    killed = _kill_loop(sqlite_world, 25, seed_=25)
+    killed = _kill_loop(sqlite_world, 50, seed_=50)
     assert killed >= 20
     sweep(sqlite_world.db, NOW)
     assert_exactly_once(sqlite_world.db, n)
