@@ -191,3 +191,29 @@ def world(database, clock) -> World:
 def sqlite_world(sqlite_database, clock) -> World:
     """The small province on SQLite only."""
     return build_world(sqlite_database, clock)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--headless", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (the Debian package, never a download).
+
+    Defined here, once: Playwright's sync API allows one instance per thread, so every
+    folder must share this fixture rather than import its own copy.
+    """
+    import shutil
+
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed (make system-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import browser  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD, WORLD_USERS, FakeClock, World
 from tests.web.conftest import (  # noqa: F401  (fixtures)
     app,
