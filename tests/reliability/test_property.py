@@ -82,10 +82,9 @@ FORWARD = [
 # supporting units (配合单位), often the township whose users could wrongly act as lead unit
 SUPPORTING = st.lists(st.sampled_from(["HZ-SC-HB", "HZ-XH-LY", *UNITS]), max_size=2, unique=True)
 REVIEWS = {"accept", "followup_holds", "followup_relapse"}
-# KNOWN GAP: rectification.yaml gives accept no `recusal` guard, so a supervisor whose unit
-# is a lead or supporting unit can accept (the long run found it).  Pinned by the strict
-# xfail test_a_supervisor_of_a_supporting_unit_may_not_accept; empty this set when the
-# definition gets the guard.
+# Review actions exempt from the 回避 invariant: none.  The long run once found accept
+# without a `recusal` guard; every supervisor decision has one now (pinned by
+# test_a_supervisor_of_a_supporting_unit_may_not_decide).
 UNGUARDED_REVIEWS: set[str] = set()
 CLOSE_REQUESTS = {"request_closeout", "attest_closeout", "fix_now_done"}
 TEXTS = ["已整改到位", "召开专题会议研究整改", "<script>alert(1)</script>", "问题" * 40, "x"]
