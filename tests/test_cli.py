@@ -35,7 +35,7 @@ def test_db_upgrade_is_repeatable_and_stores_definitions(run):
     assert "rectification" in run("definitions", "list").output
 
 
-def test_an_issue_through_its_life_from_the_cli(run):
+def test_an_issue_through_its_life_from_the_cli(run, tmp_path):
     run("units", "add", "ZJ", "浙江省", "--level", "province")
     run("units", "add", "HZ", "杭州市", "--level", "city", "--parent", "ZJ")
     run("units", "add", "HZ-01", "上城区", "--level", "county", "--parent", "HZ")
@@ -80,6 +80,25 @@ def test_an_issue_through_its_life_from_the_cli(run):
     shown = run("issues", "show", number, "--as", "clerk").output
     assert "correcting" in shown and "修订公车管理制度" in shown
     assert "request_closeout" in shown or "request_extension" in shown
+    pdf = tmp_path / "纪要.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+    assert "evidence 纪要.pdf" in run("issues", "attach", number, str(pdf), "--as", "clerk").output
+    fake = tmp_path / "x.pdf"
+    fake.write_text("<script>alert(1)</script>")
+    bad = run("issues", "attach", number, str(fake), "--as", "clerk", ok=False)
+    assert bad.exit_code == 1 and "not accepted" in bad.output
+    for action, user, data in [
+        ("request_closeout", "clerk", ["completion=已完成", "summary=已整改"]),
+        ("attest_closeout", "head", ["attested=true"]),
+        ("accept", "super", ["grade=好"]),
+        ("assign_checker", "office", ["checker=checker"]),
+        ("followup_holds", "checker", ["note=巩固"]),
+    ]:
+        args = ["issues", "act", number, action, "--as", user, "--now", NOW]
+        for item in data:
+            args += ["--set", item]
+        run(*args)
+    assert "archived" in run("issues", "show", number).output
     assert "audit chain intact" in run("audit", "verify").output
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -217,6 +218,37 @@ def issues_act(
         click.echo(
             f"{result.issue.number}: {result.from_state} → {result.to_state} "
             f"(version {result.issue.version}, {result.notified} notification(s))"
+        )
+
+
+@issues_group.command("attach")
+@click.argument("number")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "username", required=True, help="A user of the lead unit, or the office.")
+@click.option("--now", "now_text")
+def issues_attach(number: str, path: Path, username: str, now_text: str | None) -> None:
+    """Upload evidence (佐证材料) to issue NUMBER, checked as on the web (type, size)."""
+    from werkzeug.exceptions import HTTPException
+
+    from web.pages.evidence import UPLOAD_ROLES, BadFile, save_evidence
+    from workflow.scope import acting_memberships
+
+    with get_database().write_session() as session:
+        issue, user = _issue(session, number), _user(session, username)
+        if not acting_memberships(user, issue, UPLOAD_ROLES):
+            _fail(f"denied: {username} may not add evidence to {issue.number}")
+        try:
+            with path.open("rb") as fh:
+                ev = save_evidence(session, issue, user, path.name, fh, parse_now(now_text))
+            session.commit()
+        except BadFile as exc:
+            session.rollback()
+            _fail(f"{path.name}: not accepted as evidence ({exc})")
+        except HTTPException as exc:
+            session.rollback()
+            _fail(f"{path.name}: {exc.description or exc.name}")
+        click.echo(
+            f"{issue.number}: evidence {ev.filename} ({ev.size} bytes, sha256 {ev.sha256[:12]}…)"
         )
 
 
