@@ -188,6 +188,13 @@ def world(database, clock) -> World:
 
 
 @pytest.fixture
+def pg_world(tmp_path, clock) -> Iterator[World]:
+    """The small province on PostgreSQL only (tests of PostgreSQL-only paths)."""
+    for database in _database("postgres", tmp_path):
+        yield build_world(database, clock)
+
+
+@pytest.fixture
 def sqlite_world(sqlite_database, clock) -> World:
     """The small province on SQLite only."""
     return build_world(sqlite_database, clock)

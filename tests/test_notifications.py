@@ -264,13 +264,13 @@ def test_quiet_hours_delay_email_and_digest_collects_it(sqlite_world):
 
 
 @pytest.mark.postgres
-def test_dispatchers_share_the_outbox_with_skip_locked(world):
-    if world.db.engine.dialect.name != "postgresql":
-        pytest.skip("SKIP LOCKED is the PostgreSQL path")
-    with world.db.writing() as s:
+def test_dispatchers_share_the_outbox_with_skip_locked(pg_world):
+    with pg_world.db.writing() as s:
         for k in range(20):
-            open_rect(s, world, "HZ-XH-LY", "2026-12-31", local(2026, 9, 8) + timedelta(seconds=k))
-    sweep(world.db, local(2026, 9, 30, 9))
+            open_rect(
+                s, pg_world, "HZ-XH-LY", "2026-12-31", local(2026, 9, 8) + timedelta(seconds=k)
+            )
+    sweep(pg_world.db, local(2026, 9, 30, 9))
     delivered: list[int] = []
     lock = threading.Lock()
 
@@ -293,7 +293,7 @@ def test_dispatchers_share_the_outbox_with_skip_locked(world):
         def worker():
             barrier.wait()
             for _ in range(50):
-                if dispatch(world.db, now, {}, batch=10).claimed == 0:
+                if dispatch(pg_world.db, now, {}, batch=10).claimed == 0:
                     break
 
         threads = [threading.Thread(target=worker) for _ in range(4)]
@@ -303,7 +303,7 @@ def test_dispatchers_share_the_outbox_with_skip_locked(world):
             t.join()
     finally:
         channels.register(original)
-    with world.db.reading() as s:
+    with pg_world.db.reading() as s:
         emails = s.scalar(select(func.count()).where(Outbox.channel == "email"))
         assert s.scalar(select(func.count()).where(Outbox.status != "sent")) == 0
     assert len(delivered) == emails == len(set(delivered))

@@ -130,7 +130,7 @@ def test_two_forms_on_the_same_version_one_wins_the_other_gets_a_conflict(world)
 
 
 @pytest.mark.postgres
-def test_two_writers_that_both_loaded_the_row_one_wins(world):
+def test_two_writers_that_both_loaded_the_row_one_wins(pg_world):
     """Both transactions load the issue at version v, then race their UPDATEs (PostgreSQL).
 
     Only PostgreSQL lets two writers hold the same row version at once (SQLite's BEGIN
@@ -138,22 +138,26 @@ def test_two_writers_that_both_loaded_the_row_one_wins(world):
     ``version_id_col`` (models.py): the second UPDATE then matches the row, both commit,
     and the first report is lost.
     """
-    if world.db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers at BEGIN IMMEDIATE; see the test above")
-    issue_id = _correcting_issue(world)
-    seen = _version(world, issue_id)
+    issue_id = _correcting_issue(pg_world)
+    seen = _version(pg_world, issue_id)
     loaded = threading.Barrier(2, timeout=BARRIER_TIMEOUT)
     outcome: dict[int, Any] = {}
 
     def submit(progress: int) -> None:
-        with world.db.write_session() as s:
+        with pg_world.db.write_session() as s:
             issue = s.get(Issue, issue_id)
             assert issue.version == seen
-            user = world.user(s, "clerk")
+            user = pg_world.user(s, "clerk")
             loaded.wait()
             try:
                 outcome[progress] = service.act(
-                    s, issue, "report_progress", user, {"progress": progress}, seen, world.clock()
+                    s,
+                    issue,
+                    "report_progress",
+                    user,
+                    {"progress": progress},
+                    seen,
+                    pg_world.clock(),
                 )
                 s.commit()
             except Exception as exc:
@@ -165,7 +169,7 @@ def test_two_writers_that_both_loaded_the_row_one_wins(world):
     conflicts = [r for r in outcome.values() if isinstance(r, service.Conflict)]
     assert len(wins) == 1 and len(conflicts) == 1, outcome
     assert [c["action"] for c in conflicts[0].changes] == ["report_progress"]
-    with world.db.reading() as s:
+    with pg_world.db.reading() as s:
         issue = s.get(Issue, issue_id)
         assert (issue.version, issue.progress) == (seen + 1, wins[0])
         assert audit.verify(s).ok
