@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkCalendar, due_instant, end_of_day
@@ -33,6 +33,16 @@ def running(session: Session, issue: Issue, clock: str) -> ClockInstance | None:
             ClockInstance.clock == clock,
             ClockInstance.status.in_(("running", "paused")),
         )
+        .order_by(ClockInstance.generation.desc())
+        .limit(1)
+    )
+
+
+def _newest(session: Session, issue: Issue, clock: str) -> ClockInstance | None:
+    """The issue's latest generation of ``clock``, whatever its status."""
+    return session.scalar(
+        select(ClockInstance)
+        .where(ClockInstance.issue_id == issue.id, ClockInstance.clock == clock)
         .order_by(ClockInstance.generation.desc())
         .limit(1)
     )
@@ -59,17 +69,11 @@ def start(
 ) -> ClockInstance:
     """(Re)start ``clock`` for ``issue``: stop any running instance and open a new one."""
     spec = definition.clocks[clock]
-    previous = running(session, issue, clock)
-    if previous is not None:
-        previous.status, previous.stopped_at = "stopped", now
-    generation = 1 + (
-        session.scalar(
-            select(func.max(ClockInstance.generation)).where(
-                ClockInstance.issue_id == issue.id, ClockInstance.clock == clock
-            )
-        )
-        or 0
-    )
+    # the newest generation is the only one that can still run (a start stops the previous)
+    newest = _newest(session, issue, clock)
+    if newest is not None and newest.status in ("running", "paused"):
+        newest.status, newest.stopped_at = "stopped", now
+    generation = 1 + (newest.generation if newest is not None else 0)
     basis: dict[str, Any] = (
         {"date": due_on.isoformat()}
         if due_on
@@ -135,16 +139,23 @@ def extend(
 
 
 def refresh_issue_due(session: Session, issue: Issue) -> None:
-    """Set the issue's ``due_at`` to its earliest running deadline."""
-    session.flush()
-    row = session.execute(
-        select(ClockInstance.due_at, ClockInstance.provisional)
-        .where(ClockInstance.issue_id == issue.id, ClockInstance.status == "running")
-        .order_by(ClockInstance.due_at)
-        .limit(1)
-    ).first()
-    issue.due_at = row[0] if row else None
-    issue.due_provisional = bool(row[1]) if row else False
+    """Set the issue's ``due_at`` to its earliest running deadline.
+
+    Reads the instances without flushing, and takes their in-memory status and new
+    instances into account, so an action's UPDATE of the issue still goes out once.
+    """
+    with session.no_autoflush:
+        stored = session.scalars(
+            select(ClockInstance).where(
+                ClockInstance.issue_id == issue.id,
+                ClockInstance.status.in_(("running", "paused")),
+            )
+        ).all()
+    new = [o for o in session.new if isinstance(o, ClockInstance) and o.issue_id == issue.id]
+    live = [c for c in dict.fromkeys([*stored, *new]) if c.status == "running"]
+    earliest = min(live, key=lambda c: c.due_at) if live else None
+    issue.due_at = earliest.due_at if earliest else None
+    issue.due_provisional = bool(earliest.provisional) if earliest else False
 
 
 def recompute_provisional(

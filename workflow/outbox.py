@@ -13,11 +13,12 @@ are ever told.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import and_, insert, or_, select
+from sqlalchemy.orm import Session
 
 from workflow.models import Event, Issue, Membership, Outbox, User
 
@@ -34,6 +35,15 @@ def _ancestor_ids(issue: Issue) -> list[int]:
     return [int(p) for p in issue.unit_path.strip("/").split("/") if p]
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """A user to notify, with what picking their channels needs."""
+
+    id: int
+    email: str | None
+    preferences: dict[str, Any] | None
+
+
 def resolve(
     session: Session,
     issue: Issue,
@@ -41,6 +51,20 @@ def resolve(
     actor_id: int | None = None,
 ) -> list[int]:
     """User ids for recipient ``names`` of ``issue`` (deduplicated, active users only)."""
+    return [r.id for r in recipients(session, issue, names, actor_id)]
+
+
+def recipients(
+    session: Session,
+    issue: Issue,
+    names: Iterable[str],
+    actor_id: int | None = None,
+) -> list[Recipient]:
+    """The recipients ``names`` of ``issue`` (deduplicated, active users only).
+
+    One query finds the unit roles with their users' channel settings, so
+    :func:`enqueue` needs no second read for them.
+    """
     names = set(names)
     if issue.restricted:
         names &= RESTRICTED_RECIPIENTS
@@ -57,10 +81,16 @@ def resolve(
     for role in ("supervisor", "office", "leader", "discipline"):
         if role in names:
             conds.append(and_(Membership.unit_id.in_(ancestors), Membership.role == role))
-    ids: list[int] = []
+    found: dict[int, Recipient] = {}
     if conds:
         rows = session.execute(
-            select(Membership.user_id, Membership.role, Membership.unit_id)
+            select(
+                Membership.user_id,
+                Membership.role,
+                Membership.unit_id,
+                User.email,
+                User.preferences,
+            )
             .join(User, User.id == Membership.user_id)
             .where(or_(*conds), User.active)
         ).all()
@@ -69,16 +99,15 @@ def resolve(
         # wider roles, e.g. leader, not by flooding every ancestor)
         depth = {unit_id: n for n, unit_id in enumerate(ancestors)}
         nearest: dict[str, int] = {}
-        for _uid, role, unit_id in rows:
+        for _uid, role, unit_id, _e, _p in rows:
             if role in LADDER_ROLES:
                 nearest[role] = max(nearest.get(role, -1), depth.get(unit_id, -1))
-        ids.extend(
-            uid
-            for uid, role, unit_id in rows
-            if role not in LADDER_ROLES or depth.get(unit_id, -1) == nearest[role]
-        )
+        for uid, role, unit_id, email, prefs in rows:
+            if role not in LADDER_ROLES or depth.get(unit_id, -1) == nearest[role]:
+                found.setdefault(uid, Recipient(uid, email, prefs))
+    extra: list[int] = []
     if "spot_check" in names and issue.checker_id:
-        ids.append(issue.checker_id)
+        extra.append(issue.checker_id)
     if "requester" in names:
         requester = session.scalar(
             select(Event.actor_id)
@@ -87,10 +116,16 @@ def resolve(
             .limit(1)
         )
         if requester:
-            ids.append(requester)
+            extra.append(requester)
     if "actor" in names and actor_id:
-        ids.append(actor_id)
-    return list(dict.fromkeys(ids))
+        extra.append(actor_id)
+    missing = [uid for uid in extra if uid not in found]
+    if missing:
+        for uid, email, prefs in session.execute(
+            select(User.id, User.email, User.preferences).where(User.id.in_(missing), User.active)
+        ):
+            found[uid] = Recipient(uid, email, prefs)
+    return list(found.values())  # unit roles first, then the named individuals
 
 
 def render(template: str, issue: Issue, what: str, link_base: str = "") -> tuple[str, str]:
@@ -108,7 +143,7 @@ def render(template: str, issue: Issue, what: str, link_base: str = "") -> tuple
     return subject_t.format(**ctx), body_t.format(**ctx)
 
 
-def channels_for(user: User) -> list[str]:
+def channels_for(user: User | Recipient) -> list[str]:
     """The channels a user receives on (preferences; in-app always)."""
     prefs = user.preferences or {}
     chosen = prefs.get("channels")
@@ -122,7 +157,7 @@ def channels_for(user: User) -> list[str]:
 def enqueue(
     session: Session,
     issue: Issue,
-    recipients: Iterable[int],
+    recipients: Iterable[int] | Iterable[Recipient],
     template: str,
     what: str,
     now: datetime,
@@ -130,33 +165,43 @@ def enqueue(
     key: str,
     payload: dict[str, Any] | None = None,
 ) -> int:
-    """Write one outbox row per recipient and channel; ``key`` makes re-enqueueing a no-op."""
-    subject, body = render(template, issue, what)
-    # lazyload: the recipients' memberships (a selectin load plus their joined units) are
-    # not needed to pick channels; they still load on first access if anything asks
-    users = session.scalars(
-        select(User).where(User.id.in_(list(recipients))).options(lazyload(User.memberships))
-    ).all()
-    n = 0
-    for user in users:
-        for channel in channels_for(user):
-            dedupe = f"{key}:{user.id}:{channel}"
-            session.add(
-                Outbox(
-                    dedupe_key=dedupe[:160],
-                    event_id=event.id if event else None,
-                    issue_id=issue.id,
-                    recipient_id=user.id,
-                    channel=channel,
-                    template=template,
-                    subject=subject,
-                    body=body,
-                    payload=payload or {"issue_id": issue.id, "number": issue.number},
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+    """Write one outbox row per recipient and channel; ``key`` makes re-enqueueing a no-op.
+
+    ``recipients`` are user ids or :class:`Recipient` (from :func:`recipients`, saving the
+    read of their channel settings).  The rows go in as one multi-row INSERT.
+    """
+    people = [r for r in recipients if isinstance(r, Recipient)]
+    ids = [r for r in recipients if isinstance(r, int)]
+    if ids:
+        people += [
+            Recipient(uid, email, prefs)
+            for uid, email, prefs in session.execute(
+                select(User.id, User.email, User.preferences).where(User.id.in_(ids))
             )
-            n += 1
-    return n
+        ]
+    if not people:
+        return 0
+    subject, body = render(template, issue, what)
+    event_id = event.id if event else None
+    data = payload or {"issue_id": issue.id, "number": issue.number}
+    rows = [
+        {
+            "dedupe_key": f"{key}:{person.id}:{channel}"[:160],
+            "event_id": event_id,
+            "issue_id": issue.id,
+            "recipient_id": person.id,
+            "channel": channel,
+            "template": template,
+            "subject": subject,
+            "body": body,
+            "payload": data,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for person in people
+        for channel in channels_for(person)
+    ]
+    session.execute(insert(Outbox), rows)
+    return len(rows)

@@ -9,13 +9,15 @@ Must not import flask.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from workflow.definition import (
@@ -40,6 +42,24 @@ def _parse(version: str, source: str, filename: str) -> Definition:
 def definition_of(dv: DefinitionVersion) -> Definition:
     """The parsed definition of a stored version (cached by its hash)."""
     return _parse(dv.version, dv.source, dv.filename)
+
+
+# definition_version id -> parsed definition, per database (keyed by the engine's pool):
+# a version row never changes once written, so the hot path need not read its (large)
+# source again; a restore swaps the engine, and with it the pool
+_by_id: weakref.WeakKeyDictionary[Any, dict[int, Definition]] = weakref.WeakKeyDictionary()
+
+
+def definition_for(session: Session, issue: Issue) -> Definition:
+    """The parsed definition ``issue`` is pinned to, without loading its version row twice."""
+    if "definition" not in inspect(issue).unloaded:
+        return definition_of(issue.definition)
+    owner = getattr(session.get_bind(mapper=DefinitionVersion.__mapper__), "engine", None)
+    per_db = _by_id.setdefault(owner.pool, {}) if owner is not None else {}
+    found = per_db.get(issue.definition_id)
+    if found is None:
+        found = per_db[issue.definition_id] = definition_of(issue.definition)
+    return found
 
 
 @dataclass

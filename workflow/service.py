@@ -19,14 +19,14 @@ Errors, and what the caller should do with them:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import audit, clocks, outbox
@@ -46,7 +46,7 @@ from workflow.models import (
     Unit,
     User,
 )
-from workflow.registry import definition_of, latest
+from workflow.registry import definition_for, definition_of, latest
 from workflow.scope import acting_memberships, can_see, is_recused
 
 __all__ = [
@@ -149,7 +149,8 @@ def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list
 
 def get_definition(issue: Issue) -> Definition:
     """The definition version the issue is pinned to."""
-    return definition_of(issue.definition)
+    session = object_session(issue)
+    return definition_for(session, issue) if session else definition_of(issue.definition)
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -227,7 +228,7 @@ def _deny(
         outcome="denied",
         from_state=issue.state,
         to_state=None,
-        definition_version=issue.definition.version,
+        definition_version=get_definition(issue).version,
         data={"reason": reason},
     )
     return exc_type(reason)
@@ -280,8 +281,19 @@ def act(
     clean = clean_data(session, action.fields, data)
     _check_checker(session, action, issue, clean)
     member = _check_guards(session, d, action, issue, user, members, clean, now)
-    cal = calendar or WorkCalendar.from_session(session)
-    return _apply(session, d, action, issue, user, member, clean, now, cal)
+    return _apply(session, d, action, issue, user, member, clean, now, _calendar(session, calendar))
+
+
+def _calendar(session: Session, given: WorkCalendar | None) -> Callable[[], WorkCalendar]:
+    """The working calendar, read only when an effect needs it (most actions do not)."""
+    found: list[WorkCalendar] = [given] if given is not None else []
+
+    def get() -> WorkCalendar:
+        if not found:
+            found.append(WorkCalendar.from_session(session))
+        return found[0]
+
+    return get
 
 
 def _check_checker(
@@ -408,35 +420,58 @@ def _apply(
     member: Membership,
     clean: dict[str, Any],
     now: datetime,
-    cal: WorkCalendar,
+    cal: Callable[[], WorkCalendar],
 ) -> ActResult:
-    before = snapshot(issue)
-    from_state = issue.state
-    target = action.target_for(clean)
     seen = issue.version
-    new_version = seen + 1
-    # claim the new version first: the UPDATE … WHERE version = :seen takes the row lock
-    # (PostgreSQL) and fails if someone else got there in between
-    issue.version = new_version
     try:
-        session.flush()
+        return _write(session, d, action, issue, user, member, clean, now, cal)
     except StaleDataError:
+        # someone else moved the issue since it was read: nothing of ours stays
         session.rollback()
         fresh = session.get(Issue, issue.id)
         current = fresh.version if fresh is not None else seen
         changes = changes_since(session, fresh, seen) if fresh is not None else []
         raise Conflict(current, changes) from None
+
+
+def _write(
+    session: Session,
+    d: Definition,
+    action: Action,
+    issue: Issue,
+    user: User,
+    member: Membership,
+    clean: dict[str, Any],
+    now: datetime,
+    cal: Callable[[], WorkCalendar],
+) -> ActResult:
+    """The writes of one action; the issue's UPDATE checks the version it was read at."""
+    before = snapshot(issue)
+    from_state = issue.state
+    target = action.target_for(clean)
+    new_version = issue.version + 1
+    issue.version = new_version
+    if session.get_bind().dialect.name == "postgresql":
+        # claim the row first: the UPDATE … WHERE version = :seen takes the row lock before
+        # the chain's advisory lock, the order every writer uses (SQLite's BEGIN IMMEDIATE
+        # already serialises writers, so there one UPDATE at the end does it)
+        session.flush()
     _set_state(issue, d, target, now)
     issue.updated_at = now  # always dirty the row, so the version check runs in the UPDATE
     children: list[Issue] = []
     notify: list[Effect] = []
-    for effect in action.effects_for(clean):
-        if effect.kind == "notify":
-            notify.append(effect)
-        else:
+    clocks_touched = False
+    # no autoflush: the effects' reads must not send the issue's UPDATE before it is complete
+    with session.no_autoflush:
+        for effect in action.effects_for(clean):
+            if effect.kind == "notify":
+                notify.append(effect)
+                continue
+            clocks_touched |= effect.kind in CLOCK_EFFECTS
             children += _effect(session, d, effect, issue, user, clean, now, cal)
-    _store_implicit(session, action, issue, clean)
-    clocks.refresh_issue_due(session, issue)
+        _store_implicit(session, action, issue, clean)
+    if clocks_touched:
+        clocks.refresh_issue_due(session, issue)
     after = snapshot(issue)
     data: dict[str, Any] = {"input": clean, "changes": _diff(before, after), "v": new_version}
     if any(g.kind == "not_actor_of" for g in action.guards):
@@ -457,11 +492,11 @@ def _apply(
     )
     notified = 0
     for effect in notify:
-        ids = outbox.resolve(session, issue, effect.args["to"], actor_id=user.id)
+        people = outbox.recipients(session, issue, effect.args["to"], actor_id=user.id)
         notified += outbox.enqueue(
             session,
             issue,
-            ids,
+            people,
             effect.args.get("template") or action.name,
             action.label.zh,
             now,
@@ -470,6 +505,11 @@ def _apply(
         )
     session.flush()
     return ActResult(issue, event, from_state, target, notified, children)
+
+
+CLOCK_EFFECTS = frozenset(
+    {"start_clock", "stop_clock", "pause_clock", "resume_clock", "extend_clock"}
+)
 
 
 def _store_implicit(
@@ -511,7 +551,7 @@ def _effect(
     user: User,
     clean: Mapping[str, Any],
     now: datetime,
-    cal: WorkCalendar,
+    cal: Callable[[], WorkCalendar],
 ) -> list[Issue]:
     """Apply one non-notify effect; return any child issues it opened."""
     kind, args = effect.kind, effect.args
@@ -520,7 +560,7 @@ def _effect(
         due_on = clean.get(due_field) if due_field else None
         if due_field and due_on is None and due_field in ATTR_TYPES:
             due_on = getattr(issue, due_field, None)
-        clocks.start(session, cal, d, issue, args["clock"], now, due_on=due_on)
+        clocks.start(session, cal(), d, issue, args["clock"], now, due_on=due_on)
         if d.clocks[args["clock"]].ladder:
             issue.warning_level = "green"  # a fresh deadline starts without a card
     elif kind == "stop_clock":
@@ -536,7 +576,7 @@ def _effect(
         new_due = _coerce("due_on", new_due)
         issue.data = {**(issue.data or {}), "original_due_on": str(issue.due_on or "")}
         issue.due_on = new_due
-        clocks.extend(session, cal, d, issue, args["clock"], new_due, now)
+        clocks.extend(session, cal(), d, issue, args["clock"], new_due, now)
         issue.warning_level = "green"
     elif kind == "set":
         for attr, value in args["values"].items():
@@ -551,7 +591,8 @@ def _effect(
     elif kind == "spawn_children":
         codes = clean.get(args["units_field"]) or []
         return [
-            _open_child(session, issue, args["definition"], code, user, now, cal) for code in codes
+            _open_child(session, issue, args["definition"], code, user, now, cal())
+            for code in codes
         ]
     return []
 
@@ -725,7 +766,7 @@ def open_issue(
     if not clean.get("number"):
         prefix = {"problem_lead": "XS", "common_problem": "GX"}.get(d.kind, "ZG")
         issue.number = f"{prefix}{now.year}-{issue.id:06d}"
-    cal = calendar or WorkCalendar.from_session(session)
+    cal = _calendar(session, calendar)
     for effect in d.on_open:
         if effect.kind != "notify":
             _effect(session, d, effect, issue, user or _system(session), {}, now, cal)
