@@ -13,15 +13,26 @@ a resume shifts the same instance (rungs already fired stay fired).
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkCalendar, due_instant, end_of_day
 from workflow.definition import Clock, Definition
 from workflow.models import ClockInstance, Issue
+
+# deadlines started on each issue object in this process, not necessarily flushed yet: what
+# refresh_issue_due adds to the stored ones (weak, so they go with their issue object)
+_started: weakref.WeakKeyDictionary[Issue, list[ClockInstance]] = weakref.WeakKeyDictionary()
+
+
+def started_on(issue: Issue) -> list[ClockInstance]:
+    """The deadlines this process started on ``issue`` (flushed or not)."""
+    return list(_started.get(issue, ()))
 
 
 def running(session: Session, issue: Issue, clock: str) -> ClockInstance | None:
@@ -40,6 +51,8 @@ def running(session: Session, issue: Issue, clock: str) -> ClockInstance | None:
 
 def _newest(session: Session, issue: Issue, clock: str) -> ClockInstance | None:
     """The issue's latest generation of ``clock``, whatever its status."""
+    if inspect(issue).pending:
+        return None  # an issue being opened has no deadlines stored yet
     return session.scalar(
         select(ClockInstance)
         .where(ClockInstance.issue_id == issue.id, ClockInstance.clock == clock)
@@ -92,6 +105,7 @@ def start(
         basis=basis,
     )
     session.add(inst)
+    _started.setdefault(issue, []).append(inst)
     return inst
 
 
@@ -144,15 +158,16 @@ def refresh_issue_due(session: Session, issue: Issue) -> None:
     Reads the instances without flushing, and takes their in-memory status and new
     instances into account, so an action's UPDATE of the issue still goes out once.
     """
-    with session.no_autoflush:
-        stored = session.scalars(
-            select(ClockInstance).where(
-                ClockInstance.issue_id == issue.id,
-                ClockInstance.status.in_(("running", "paused")),
-            )
-        ).all()
-    new = [o for o in session.new if isinstance(o, ClockInstance) and o.issue_id == issue.id]
-    live = [c for c in dict.fromkeys([*stored, *new]) if c.status == "running"]
+    stored: Sequence[ClockInstance] = []
+    if not inspect(issue).pending:
+        with session.no_autoflush:
+            stored = session.scalars(
+                select(ClockInstance).where(
+                    ClockInstance.issue_id == issue.id,
+                    ClockInstance.status.in_(("running", "paused")),
+                )
+            ).all()
+    live = [c for c in dict.fromkeys([*stored, *_started.get(issue, ())]) if c.status == "running"]
     earliest = min(live, key=lambda c: c.due_at) if live else None
     issue.due_at = earliest.due_at if earliest else None
     issue.due_provisional = bool(earliest.provisional) if earliest else False

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -85,3 +85,31 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def allocate_ids(session: Session, table: str, n: int, *, flush: bool = True) -> list[int]:
+    """``n`` fresh primary keys of ``table`` before inserting, in ascending order.
+
+    Knowing an issue's id up front lets its number, first deadline and first event go in
+    with its row (no INSERT-then-UPDATE).  PostgreSQL draws them from the serial's
+    sequence; SQLite counts on from the largest id, which is safe because every writer
+    holds the database's write lock (``BEGIN IMMEDIATE``) — a writer that did not would
+    fail on the primary key, never overwrite a row.  ``flush=False`` is for callers whose
+    pending rows of ``table`` have no ids yet (they are what the ids are for).
+    """
+    if n <= 0:
+        return []
+    if flush:
+        session.flush()  # ids handed out earlier in this transaction are in the table now
+    with session.no_autoflush:
+        if session.get_bind().dialect.name == "postgresql":
+            rows = session.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
+                ),
+                {"t": table, "n": n},
+            )
+            return sorted(int(r[0]) for r in rows)
+        query = f"SELECT coalesce(max(id), 0) FROM {table}"  # noqa: S608  # nosec B608 - our table
+        top = session.execute(text(query)).scalar_one()
+    return list(range(int(top) + 1, int(top) + 1 + n))

@@ -645,7 +645,6 @@ def import_issues(
     ones.  The caller commits.  Returns the report either way.
     """
     from workflow.calendar import WorkCalendar
-    from workflow.service import Denied, ValidationFailed, open_issue
 
     report = ImportReport()
     today = now.date()
@@ -665,32 +664,57 @@ def import_issues(
     if dry_run or (not report.ok and not valid_only) or report.valid == 0:
         return report
     _rewind(source)
-    user_id = user.id
     cal = WorkCalendar.from_session(session)  # one snapshot for the whole import
     wb = _open(source)
     try:
-        seen = ImportReport()
-        for n, row in enumerate(_checked_rows(session, wb, look, seen), start=1):
-            if row.status != "valid":
-                continue
-            try:
-                # open_issue validates before it adds anything: a refusal writes nothing
-                with session.no_autoflush:
-                    open_issue(session, definition, row.fields, user, now, calendar=cal)
-            except (ValidationFailed, Denied) as exc:
-                report.error(Message(row.sheet, row.n, None, f"not imported: {exc}"))
-                continue
-            report.created += 1
-            if n % 200 == 0:
-                # keep the identity map small: a long import must not hold every issue
-                session.flush()
-                session.expunge_all()
-                user = session.get(User, user_id)  # type: ignore[assignment]
+        batch: list[Row] = []
+        for row in _checked_rows(session, wb, look, ImportReport()):
+            if row.status == "valid":
+                batch.append(row)
+            if len(batch) >= WRITE_BATCH:
+                user = _write_batch(session, definition, batch, user, now, cal, report)
+                batch = []
+        _write_batch(session, definition, batch, user, now, cal, report)
     finally:
         wb.close()
     report.written = report.created > 0
     session.flush()
     return report
+
+
+# rows opened per service call: big enough that the per-batch statements vanish per row,
+# small enough that the identity map (expunged after each batch) stays small
+WRITE_BATCH = 500
+
+
+def _write_batch(
+    session: Session,
+    definition: str,
+    batch: list[Row],
+    user: User,
+    now: datetime,
+    cal: Any,
+    report: ImportReport,
+) -> User:
+    """Open a batch of valid rows; return the user, reloaded after the identity map is cleared."""
+    from workflow.service import open_issues
+
+    if not batch:
+        return user
+    user_id = user.id
+    outcomes = open_issues(session, definition, [r.fields for r in batch], user, now, calendar=cal)
+    for row, outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            # open_issues validates before it adds anything: a refused row writes nothing
+            report.error(Message(row.sheet, row.n, None, f"not imported: {outcome}"))
+        else:
+            report.created += 1
+    # keep the identity map small: a long import must not hold every issue
+    session.flush()
+    session.expunge_all()
+    found = session.get(User, user_id)
+    assert found is not None
+    return found
 
 
 def check_file(

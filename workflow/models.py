@@ -324,6 +324,9 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # never set or read: it tells the unit of work to insert an issue before its events
+    # when both are new in one flush (issues opened in a batch)
+    issue: Mapped[Issue | None] = relationship(lazy="raise_on_sql")
 
 
 class ClockInstance(Base):
@@ -334,6 +337,8 @@ class ClockInstance(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
+    # as Event.issue: the issue's row goes in before its deadlines in one flush
+    issue: Mapped[Issue] = relationship(lazy="raise_on_sql")
     clock: Mapped[str] = mapped_column(String(64))
     generation: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(16), default="running")  # running|paused|stopped

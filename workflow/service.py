@@ -18,8 +18,7 @@ Errors, and what the caller should do with them:
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import audit, clocks, outbox
 from workflow.calendar import WorkCalendar
+from workflow.db import allocate_ids
 from workflow.definition import Action, Definition, Effect
 from workflow.fields import ValidationFailed, clean_data, parse_date
 from workflow.models import (
@@ -644,12 +644,24 @@ TEXT_LIMITS = {
 }
 
 
-def _unit_by_code(session: Session, code: Any) -> Unit | None:
-    return session.scalar(select(Unit).where(Unit.code == str(code).strip())) if code else None
+def _unit_by_code(
+    session: Session, code: Any, units: Mapping[str, Unit] | None = None
+) -> Unit | None:
+    if not code:
+        return None
+    code = str(code).strip()
+    if units is not None and code in units:
+        return units[code]
+    return session.scalar(select(Unit).where(Unit.code == code))
 
 
-def validate_open(session: Session, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Check the fields of a new issue; raise ValidationFailed naming each bad field."""
+def validate_open(
+    session: Session, fields: Mapping[str, Any], units: Mapping[str, Unit] | None = None
+) -> dict[str, Any]:
+    """Check the fields of a new issue; raise ValidationFailed naming each bad field.
+
+    ``units`` maps codes to units already read (a batch reads them in one query).
+    """
     errors: dict[str, list[str]] = {}
     for key in fields:
         if key not in OPEN_FIELDS:
@@ -661,19 +673,19 @@ def validate_open(session: Session, fields: Mapping[str, Any]) -> dict[str, Any]
     elif len(title) > 300:
         errors.setdefault("title", []).append("longer than 300 characters")
     clean["title"] = title
-    unit = _unit_by_code(session, fields.get("unit"))
+    unit = _unit_by_code(session, fields.get("unit"), units)
     if unit is None:
         errors.setdefault("unit", []).append(
             "required" if not fields.get("unit") else f"no unit with code {fields.get('unit')!r}"
         )
     clean["unit"] = unit
     if fields.get("inspected_unit"):
-        clean["inspected_unit"] = _unit_by_code(session, fields["inspected_unit"])
+        clean["inspected_unit"] = _unit_by_code(session, fields["inspected_unit"], units)
         if clean["inspected_unit"] is None:
             errors.setdefault("inspected_unit", []).append("no such unit")
     sup = []
     for code in fields.get("supporting_units") or []:
-        u = _unit_by_code(session, code)
+        u = _unit_by_code(session, code, units)
         if u is None:
             errors.setdefault("supporting_units", []).append(f"no unit with code {code!r}")
         elif unit is not None and u.id != unit.id:
@@ -725,15 +737,115 @@ def open_issue(
     calendar: WorkCalendar | None = None,
 ) -> Issue:
     """Register a new issue (the office's 移交); ``user`` None means the system itself."""
+    (outcome,) = open_issues(
+        session, definition_name, [fields], user, now, parent=parent, calendar=calendar
+    )
+    if isinstance(outcome, ServiceError):
+        raise outcome
+    return outcome
+
+
+def open_issues(
+    session: Session,
+    definition_name: str,
+    rows: Sequence[Mapping[str, Any]],
+    user: User | None,
+    now: datetime,
+    parent: Issue | None = None,
+    calendar: WorkCalendar | None = None,
+) -> list[Issue | ServiceError]:
+    """Register several new issues at once; per row the issue, or the error that refused it.
+
+    A refused row writes nothing.  The accepted rows go in with a handful of statements
+    in all: their ids are drawn first, so each issue's number, first deadline and first
+    event are complete when inserted; recipients are resolved once per unit; the outbox
+    rows are one INSERT.  The caller commits.
+    """
     dv: DefinitionVersion = latest(session, definition_name)
     d = definition_of(dv)
-    clean = validate_open(session, fields)
+    outcomes: list[Issue | ServiceError | None] = []
+    accepted: list[tuple[int, dict[str, Any], Membership | None]] = []
+    units = _units_named(session, rows) if len(rows) > 1 else None
+    for n, fields in enumerate(rows):
+        try:
+            clean = validate_open(session, fields, units)
+            member = _office_member(user, clean["unit"])
+            if user is not None and member is None:
+                raise Denied("only the inspection office of a unit above may register its issues")
+        except ServiceError as exc:
+            outcomes.append(exc)
+            continue
+        outcomes.append(None)  # the issue, once opened
+        accepted.append((n, clean, member))
+    ids = allocate_ids(session, "issue", len(accepted))
+    chain = audit.Chain(session)
+    cal = _calendar(session, calendar)
+    opened: list[tuple[Issue, Event]] = []
+    with session.no_autoflush:
+        for (n, clean, member), issue_id in zip(accepted, ids, strict=True):
+            issue = _new_issue(d, dv, issue_id, clean, parent, now)
+            session.add(issue)
+            for effect in d.on_open:
+                if effect.kind != "notify":
+                    _effect(session, d, effect, issue, user or _system(session), {}, now, cal)
+            clocks.refresh_issue_due(session, issue)
+            event = chain.append(
+                issue_id=issue.id,
+                at=now,
+                actor_id=user.id if user else None,
+                actor_role=member.role if member else "system",
+                actor_unit_id=member.unit_id if member else None,
+                action="open",
+                from_state=None,
+                to_state=issue.state,
+                definition_version=d.version,
+                data={"input": {k: _plain(v) for k, v in rows[n].items()}, "v": 1},
+            )
+            outcomes[n] = issue
+            opened.append((issue, event))
+    # ids up front for the deadlines and events too: the flush then inserts each table with
+    # one multi-row statement instead of one INSERT … RETURNING per row
+    started = [c for issue, _e in opened for c in clocks.started_on(issue) if c.id is None]
+    for inst, inst_id in zip(
+        started, allocate_ids(session, "clock_instance", len(started), flush=False), strict=True
+    ):
+        inst.id = inst_id
+    for (_i, event), event_id in zip(
+        opened, allocate_ids(session, "event", len(opened), flush=False), strict=True
+    ):
+        event.id = event_id  # in chain order: the chain is verified in id order
+    session.flush()
+    _notify_opened(session, d, opened, user, now)
+    return [o for o in outcomes if o is not None]
+
+
+def _units_named(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[str, Unit]:
+    """The units the rows name (lead, inspected, supporting), by code, in one query."""
+    codes: set[str] = set()
+    for fields in rows:
+        for key in ("unit", "inspected_unit"):
+            if fields.get(key):
+                codes.add(str(fields[key]).strip())
+        codes.update(str(c).strip() for c in fields.get("supporting_units") or [] if c)
+    if not codes:
+        return {}
+    return {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+
+
+def _new_issue(
+    d: Definition,
+    dv: DefinitionVersion,
+    issue_id: int,
+    clean: Mapping[str, Any],
+    parent: Issue | None,
+    now: datetime,
+) -> Issue:
+    """The row of a new issue in the definition's initial state (not yet added)."""
     unit: Unit = clean["unit"]
-    member = _office_member(user, unit)
-    if user is not None and member is None:
-        raise Denied("only the inspection office of a unit above may register its issues")
+    prefix = {"problem_lead": "XS", "common_problem": "GX"}.get(d.kind, "ZG")
     issue = Issue(
-        number=clean.get("number") or f"tmp-{secrets.token_hex(8)}",
+        id=issue_id,
+        number=clean.get("number") or f"{prefix}{now.year}-{issue_id:06d}",
         kind=d.kind,
         definition_id=dv.id,
         definition=dv,
@@ -759,47 +871,44 @@ def open_issue(
         data={},
     )
     _set_state(issue, d, d.initial, now)
-    session.add(issue)
     for u in clean["supporting_units"]:
         issue.supporting.append(SupportingUnit(unit_id=u.id, unit=u))
-    session.flush()
-    if not clean.get("number"):
-        prefix = {"problem_lead": "XS", "common_problem": "GX"}.get(d.kind, "ZG")
-        issue.number = f"{prefix}{now.year}-{issue.id:06d}"
-    cal = _calendar(session, calendar)
-    for effect in d.on_open:
-        if effect.kind != "notify":
-            _effect(session, d, effect, issue, user or _system(session), {}, now, cal)
-    clocks.refresh_issue_due(session, issue)
-    event = audit.append(
-        session,
-        issue_id=issue.id,
-        at=now,
-        actor_id=user.id if user else None,
-        actor_role=member.role if member else "system",
-        actor_unit_id=member.unit_id if member else None,
-        action="open",
-        from_state=None,
-        to_state=issue.state,
-        definition_version=d.version,
-        data={"input": {k: _plain(v) for k, v in fields.items()}, "v": 1},
-    )
-    for effect in d.on_open:
-        if effect.kind == "notify":
-            ids = outbox.resolve(
-                session, issue, effect.args["to"], actor_id=user.id if user else None
-            )
-            outbox.enqueue(
-                session,
+    return issue
+
+
+def _notify_opened(
+    session: Session,
+    d: Definition,
+    opened: list[tuple[Issue, Event]],
+    user: User | None,
+    now: datetime,
+) -> None:
+    """The on-open notifications of freshly opened issues, as one outbox INSERT."""
+    effects = [e for e in d.on_open if e.kind == "notify"]
+    if not effects or not opened:
+        return
+    actor_id = user.id if user else None
+    rows: list[dict[str, Any]] = []
+    for effect in effects:
+        names = set(effect.args["to"])
+        if names <= outbox.UNIT_NAMES:
+            # who is told depends on the unit only: one read for the whole batch
+            per_issue = outbox.unit_recipients(session, [i for i, _e in opened], names)
+        else:
+            per_issue = {
+                i.id: outbox.recipients(session, i, names, actor_id=actor_id) for i, _e in opened
+            }
+        for issue, event in opened:
+            rows += outbox.outbox_rows(
                 issue,
-                ids,
+                per_issue[issue.id],
                 effect.args.get("template") or "opened",
                 "新问题已移交",
                 now,
                 event,
                 key=f"ev{event.id}",
             )
-    return issue
+    outbox.insert_rows(session, rows)
 
 
 def _plain(value: Any) -> Any:
