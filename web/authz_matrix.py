@@ -19,7 +19,8 @@ How to read an entry:
   does not exist (no existence oracle).  ``issue`` (an issue the user may see), ``lead`` (a
   problem lead the user may see), ``evidence`` and ``letter`` (through their issue),
   ``message`` and ``token`` (the user's own), ``unit`` (a unit inside the user's units,
-  given as ``?unit=``), ``definition`` (any definition version, office only), ``import``
+  given as ``?unit=``; on the admin pages, inside the user's *office* units),
+  ``definition`` (any definition version, office only), ``import``
   (an Excel upload staged by this user), ``round`` and ``team`` (an inspection round or
   team organised in, or targeting, the user's reach), ``rollup`` (a common problem the
   user may see).
@@ -114,12 +115,21 @@ MATRIX: dict[str, Access] = {
     # ---------------------------------------------------------------- administration
     "admin.index": Access("session", OFFICE),
     "admin.units": Access(
-        "session", OFFICE, note="any office, city offices included: see SECURITY.md (open)"
+        "session",
+        OFFICE,
+        scope="unit",
+        note="only the units of the office's subtrees; a parent outside reads as missing",
     ),
     "admin.users": Access(
-        "session", OFFICE, note="any office, city offices included: see SECURITY.md (open)"
+        "session",
+        OFFICE,
+        scope="unit",
+        note="only users with a post in the office's subtrees, and only those posts; "
+        "a role at a unit outside reads as missing",
     ),
-    "admin.rounds": Access("session", OFFICE),
+    "admin.rounds": Access(
+        "session", OFFICE, note="rounds organised in or inspecting the office's subtrees"
+    ),
     "admin.definitions": Access("session", OFFICE),
     "admin.definition": Access("session", OFFICE, scope="definition"),
     "admin.diagram": Access("session", OFFICE, scope="definition"),

@@ -61,12 +61,27 @@ def burn_hash_time(password: str) -> None:
 _DUMMY_HASH = _hasher.hash("rectiflow-timing-equaliser")
 
 
-def _check_within(unit: Unit | None, within: list[Unit] | None, what: str) -> None:
-    """Refuse ``unit`` outside the offices' subtrees (None = no limit: the operator's CLI)."""
+def _inside(unit: Unit | None, within: list[Unit] | None) -> bool:
+    """Whether ``unit`` lies in the offices' subtrees (``within`` None = no limit: the CLI)."""
     if within is None:
-        return
-    if unit is None or not any(unit.path.startswith(top.path) for top in within):
+        return True
+    return unit is not None and any(unit.path.startswith(top.path) for top in within)
+
+
+def _check_within(unit: Unit | None, within: list[Unit] | None, what: str) -> None:
+    """Refuse ``unit`` outside the offices' subtrees."""
+    if not _inside(unit, within):
         raise UnitError(f"{what}: outside the units your inspection office manages")
+
+
+def _by_code(session: Session, code: str, within: list[Unit] | None) -> Unit | None:
+    """The unit with ``code``; None also when it lies outside ``within``.
+
+    A unit another office manages must look exactly like a missing one: the same message
+    at the same point of the checks, so the answer tells nothing about other subtrees.
+    """
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    return unit if _inside(unit, within) else None
 
 
 def add_unit(
@@ -92,7 +107,7 @@ def add_unit(
         raise UnitError(f"unit code {code!r} is taken")
     parent = None
     if parent_code:
-        parent = session.scalar(select(Unit).where(Unit.code == parent_code))
+        parent = _by_code(session, parent_code, within)
         if parent is None:
             raise UnitError(f"no parent unit with code {parent_code!r}")
     if within is not None:
@@ -111,14 +126,14 @@ def add_unit(
     return unit
 
 
-def parse_role(session: Session, spec: str) -> tuple[str, Unit]:
-    """``ROLE@UNITCODE`` → (role, unit)."""
+def parse_role(session: Session, spec: str, within: list[Unit] | None = None) -> tuple[str, Unit]:
+    """``ROLE@UNITCODE`` → (role, unit); a unit outside ``within`` is reported as missing."""
     role, sep, code = spec.partition("@")
     if not sep:
         raise UnitError(f"role {spec!r}: write ROLE@UNITCODE, e.g. unit_user@CITY-01")
     if role not in ROLES:
         raise UnitError(f"role {role!r}: one of {', '.join(ROLES)}")
-    unit = session.scalar(select(Unit).where(Unit.code == code))
+    unit = _by_code(session, code, within)
     if unit is None:
         raise UnitError(f"role {spec!r}: no unit with code {code!r}")
     return role, unit
@@ -147,7 +162,7 @@ def add_user(
         raise UnitError("password: at least 8 characters")
     if not roles:
         raise UnitError("at least one ROLE@UNIT is required")
-    parsed = [parse_role(session, r) for r in roles]
+    parsed = [parse_role(session, r, within) for r in roles]
     for role, unit in parsed:
         _check_within(unit, within, f"role {role}@{unit.code}")
     user = User(

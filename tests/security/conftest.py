@@ -149,6 +149,7 @@ def build_province(template: Any, tmp: Any) -> Province:
         o["token"] = spare.id
         o["definition"] = s.scalar(select(DefinitionVersion.id).limit(1))
     o["unit_LY"], o["unit_HB"] = world.units["HZ-XH-LY"], world.units["HZ-SC-HB"]
+    o["unit_NB"] = world.units["NB"]  # outside 杭州市: beyond the city office's reach
     return prov
 
 

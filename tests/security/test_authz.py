@@ -3,7 +3,8 @@
 
 Each endpoint is one test: anonymous, then each of the 12 users of the province, on each
 fixture object the URL can name (issue A of 灵隐街道, issue B of 湖滨街道, problem lead L,
-their evidence and letters, clerk's message and token, a unit in and out of reach).  GETs are
+their evidence and letters, clerk's message and token, units in and out of reach — 宁波市
+is out of the city office's).  GETs are
 sent as a page and as an htmx fragment request; POST/DELETE with a valid CSRF token (or API
 token) and empty or harmless data.
 """
@@ -23,13 +24,14 @@ HX = {"HX-Request": "true"}
 # files, not pages: no htmx fragment to ask for
 NOT_HTML = {"excel.ledger", "excel.statistics", "evidence.download", "issues.diagram",
             "issues.letter", "admin.diagram", "static", "healthz"}  # fmt: skip
-LY, HB = "HZ-XH-LY", "HZ-SC-HB"
+LY, HB, NB = "HZ-XH-LY", "HZ-SC-HB", "NB"
 SEE_A = {"office", "cityoffice", "clerk", "head", "super", "citysuper", "leader"}
 SEE_B = {"office", "cityoffice", "clerk2", "head2", "citysuper", "leader"}
 SEE_L = {"office", "cityoffice", "discipline"}
 REACH_LY = {"office", "cityoffice", "clerk", "head", "super", "citysuper", "checker_own",
             "discipline", "leader"}  # fmt: skip
 REACH_HB = {"office", "cityoffice", "clerk2", "head2", "citysuper", "discipline", "leader"}
+REACH_NB = {"office", "checker", "discipline", "leader"}  # 宁波市: not the city office's
 EVERYONE = set(USERS)
 ISSUE_JSON = {"definition": "rectification", "title": "越权测试", "unit": LY,
               "category": "党的建设缺失", "description": "x"}  # fmt: skip
@@ -71,10 +73,11 @@ def objects(endpoint: str, access: Access, o: dict[str, Any]) -> list[tuple[str,
         return [("key", {"key": "0" * 32}, {}, set())]
     if scope == "unit":
         if endpoint.startswith("api_units."):
-            return [(LY, {"code": LY}, {}, REACH_LY), (HB, {"code": HB}, {}, REACH_HB)]
-        ly, hb = (LY, HB) if api else (o["unit_LY"], o["unit_HB"])
+            return [(LY, {"code": LY}, {}, REACH_LY), (HB, {"code": HB}, {}, REACH_HB),
+                    (NB, {"code": NB}, {}, REACH_NB)]  # fmt: skip
+        ly, hb, nb = (LY, HB, NB) if api else (o["unit_LY"], o["unit_HB"], o["unit_NB"])
         return [("-", {}, {}, EVERYONE), (LY, {}, {"unit": ly}, REACH_LY),
-                (HB, {}, {"unit": hb}, REACH_HB)]  # fmt: skip
+                (HB, {}, {"unit": hb}, REACH_HB), (NB, {}, {"unit": nb}, REACH_NB)]  # fmt: skip
     raise AssertionError(f"unknown scope {scope!r}")
 
 

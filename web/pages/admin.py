@@ -1,5 +1,9 @@
 """Administration for the inspection office: units, users and roles, rounds and teams,
-workflow definitions (source, validation, diagram)."""
+workflow definitions (source, validation, diagram).
+
+Units, users and rounds are those of the office's own subtrees (``admin_scope``);
+definitions are shared by the whole installation.
+"""
 
 from __future__ import annotations
 
@@ -20,23 +24,19 @@ from flask import (
 )
 from sqlalchemy import func, select
 
-from web.auth import me, role_required
+from web.auth import role_required
 from web.database import get_session, now
 from web.htmx import render
 from web.i18n import get_lang
+from web.pages.admin_scope import narrowed, office_reach, posts, units_page, users_page
 from web.pages.common import page_arg
-from workflow import queries
+from web.pages.linkage_scope import round_clause, teams_clause, under, unit_choices
 from workflow.definition import check_paths
-from workflow.models import DefinitionVersion, Issue, Round, Team, TeamMember, TeamTarget
+from workflow.models import DefinitionVersion, Issue, Round, Team, TeamMember, TeamTarget, Unit
 from workflow.registry import definition_of
 from workflow.units import LEVELS, UnitError, add_unit, add_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _office_units() -> list[Any]:
-    """The units whose subtrees the current office user manages."""
-    return [m.unit for m in me().memberships if m.role == "office"]
 
 
 @bp.get("/")
@@ -46,67 +46,80 @@ def index() -> Response:
     return redirect(url_for("admin.units"))
 
 
+def _search() -> str | None:
+    return request.args.get("q", "").strip()[:64] or None
+
+
 @bp.route("/units", methods=("GET", "POST"))
 @role_required("office")
 def units() -> Any:
-    """List units in tree order; add one below a parent."""
-    db, error, values = get_session(), None, request.form.to_dict()
+    """The units the office manages, in tree order; add one below a parent among them."""
+    db, error, values, reach = get_session(), None, request.form.to_dict(), office_reach()
     if request.method == "POST":
         try:
             add_unit(db, values.get("code", "").strip(), values.get("name", ""), values.get("level", ""),
-                     values.get("parent", "").strip() or None, within=_office_units())  # fmt: skip
+                     values.get("parent", "").strip() or None, within=reach)  # fmt: skip
             db.commit()
             return redirect(url_for("admin.units"), 303)
         except UnitError as exc:
             db.rollback()
             error = str(exc)
-    q = request.args.get("q", "").strip()[:64] or None
-    page = queries.units_page(db, page_arg(), q)
-    status = 422 if error else 200
-    return render("admin/units.html", "admin/_units.html", status, page=page, error=error,
-                  values=values, levels=LEVELS, q=q)  # fmt: skip
+    shown, unit = narrowed(reach)
+    q = _search()
+    page = units_page(db, shown, page_arg(), q)
+    return render("admin/units.html", "admin/_units.html", 422 if error else 200, page=page,
+                  error=error, values=values, levels=LEVELS, q=q, unit=unit,
+                  choices=unit_choices(reach))  # fmt: skip
 
 
 @bp.route("/users", methods=("GET", "POST"))
 @role_required("office")
 def users() -> Any:
-    """List users with their roles; add one with roles given as ROLE@UNITCODE."""
-    db, error, values = get_session(), None, request.form.to_dict()
+    """The users holding a post the office manages, with those posts; add one with roles
+    given as ROLE@UNITCODE inside the office's units."""
+    db, error, values, reach = get_session(), None, request.form.to_dict(), office_reach()
     if request.method == "POST":
         roles = [r for r in re.split(r"[\s,，]+", values.get("roles", "")) if r]
         try:
             add_user(db, values.get("username", "").strip(), values.get("display_name", ""),
                      values.get("password", ""), roles, now(), values.get("email") or None,
-                     within=_office_units())  # fmt: skip
+                     within=reach)  # fmt: skip
             db.commit()
             return redirect(url_for("admin.users"), 303)
         except UnitError as exc:
             db.rollback()
             error = str(exc)
     values.pop("password", None)
-    q = request.args.get("q", "").strip()[:64] or None
-    page = queries.users_page(db, page_arg(), q)
+    shown, unit = narrowed(reach)
+    q = _search()
+    page = users_page(db, shown, page_arg(), q)
     return render("admin/users.html", "admin/_users.html", 422 if error else 200, page=page,
-                  error=error, values=values, q=q)  # fmt: skip
+                  posts=posts(page.items, reach), error=error, values=values, q=q, unit=unit,
+                  choices=unit_choices(reach))  # fmt: skip
 
 
 @bp.get("/rounds")
 @role_required("office")
 def rounds() -> str:
-    """Rounds with their teams, members and targets (counts)."""
-    db = get_session()
+    """Rounds organised in or inspecting the office's units, their teams seen from there
+    (members; targets and issues inside the office's units counted)."""
+    db, reach = get_session(), office_reach()
+    inside = select(Unit.id).where(under(Unit.path, reach))
+    targets = func.count(func.distinct(TeamTarget.id))
     teams = db.execute(
-        select(
-            Team, func.count(func.distinct(TeamMember.id)), func.count(func.distinct(TeamTarget.id))
-        )
+        select(Team, func.count(func.distinct(TeamMember.id)), targets)
         .outerjoin(TeamMember, TeamMember.team_id == Team.id)
-        .outerjoin(TeamTarget, TeamTarget.team_id == Team.id)
+        .outerjoin(TeamTarget, (TeamTarget.team_id == Team.id) & TeamTarget.unit_id.in_(inside))
+        .where(teams_clause(reach))
         .group_by(Team.id)
         .order_by(Team.round_id, Team.id)
     ).all()
-    issues = dict(db.execute(select(Issue.round_id, func.count()).group_by(Issue.round_id)).all())  # type: ignore[arg-type]
-    return render_template("admin/rounds.html", rounds=db.scalars(select(Round).order_by(Round.id.desc())).all(),
-                           teams=teams, issues=issues)  # fmt: skip
+    shown = db.scalars(select(Round).where(round_clause(reach)).order_by(Round.id.desc())).all()
+    counted = select(Issue.round_id, func.count()).where(
+        Issue.round_id.in_([r.id for r in shown]), under(Issue.unit_path, reach)
+    )
+    issues = dict(db.execute(counted.group_by(Issue.round_id)).all())  # type: ignore[arg-type]
+    return render_template("admin/rounds.html", rounds=shown, teams=teams, issues=issues)
 
 
 @bp.get("/definitions")

@@ -130,7 +130,8 @@ def _round_ctx(rnd: Round, **extra: Any) -> dict[str, Any]:
     relays = db.scalars(
         select(Round).where(Round.previous_round_id == rnd.id, round_clause())
     ).all()
-    teams = list(db.scalars(select(Team).where(teams_clause(rnd)).order_by(Team.id)))
+    query = select(Team).where(Team.round_id == rnd.id, teams_clause()).order_by(Team.id)
+    teams = list(db.scalars(query))
     ctx = dict(rnd=rnd, cards=list(cards(teams).values()), manage=manages(rnd.organiser),
                previous=db.get(Round, rnd.previous_round_id) if rnd.previous_round_id else None,
                linkable={r.id for r in round_choices()}, relays=relays, team_error=None,

@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 
 from web.auth import me, roles
 from web.database import get_session
 from workflow.models import Issue, Round, Team, TeamTarget, Unit
-from workflow.scope import visible_clause
+from workflow.scope import path_range, visible_clause
 
 READERS = ("office", "supervisor", "leader")
 
@@ -38,7 +38,7 @@ def tops(held: Iterable[str] = READERS) -> list[Unit]:
 def under(path_column: Any, reach: list[Unit] | None = None) -> ColumnElement[bool]:
     """Rows whose unit path lies in ``reach`` (default: the reader's tops)."""
     units = tops() if reach is None else reach
-    parts = [path_column.startswith(u.path, autoescape=True) for u in units]
+    parts = [path_range(path_column, u.path) for u in units]
     return or_(*parts) if parts else false()
 
 
@@ -69,14 +69,13 @@ def round_clause(reach: list[Unit] | None = None) -> ColumnElement[bool]:
     return or_(Round.organiser_unit_id.in_(inside), Round.id.in_(targeted))
 
 
-def teams_clause(rnd: Round, reach: list[Unit] | None = None) -> ColumnElement[bool]:
-    """The round's teams a reader sees: all of them in the organiser's reach, else the
-    teams inspecting units in reach."""
-    own = Team.round_id == rnd.id
-    if in_reach(rnd.organiser, reach):
-        return own
+def teams_clause(reach: list[Unit] | None = None) -> ColumnElement[bool]:
+    """Teams a reader sees: every team of a round organised in ``reach`` (default: the
+    reader's tops), and the teams of other rounds that inspect a unit there."""
     inside = select(Unit.id).where(under(Unit.path, reach))
-    return and_(own, Team.id.in_(select(TeamTarget.team_id).where(TeamTarget.unit_id.in_(inside))))
+    organised = select(Round.id).where(Round.organiser_unit_id.in_(inside))
+    targeting = select(TeamTarget.team_id).where(TeamTarget.unit_id.in_(inside))
+    return or_(Team.round_id.in_(organised), Team.id.in_(targeting))
 
 
 def find_round(round_id: int | None) -> Round | None:
@@ -115,13 +114,14 @@ def visible_ids(ids: set[int]) -> set[int]:
     )
 
 
-def unit_choices() -> list[tuple[Unit, int]]:
-    """The user's top units and two levels below them (for the network page's filter)."""
+def unit_choices(reach: list[Unit] | None = None) -> list[tuple[Unit, int]]:
+    """The top units of ``reach`` (default: the reader's tops) and two levels below them,
+    with their depth below their top (for filters)."""
     out: list[tuple[Unit, int]] = []
-    for top in tops():
+    for top in tops() if reach is None else reach:
         rows = get_session().scalars(
             select(Unit)
-            .where(Unit.path.startswith(top.path, autoescape=True), Unit.depth <= top.depth + 2)
+            .where(path_range(Unit.path, top.path), Unit.depth <= top.depth + 2)
             .order_by(Unit.path)
             .limit(300)
         )
