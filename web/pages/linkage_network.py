@@ -23,7 +23,7 @@ from web.pages.linkage_scope import (
 )
 from workflow import linkage
 from workflow.models import Unit
-from workflow.network_stats import ENTERED
+from workflow.network_metrics import ENTERED
 
 
 @bp.route("/network", methods=("GET", "POST"))
