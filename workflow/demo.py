@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from workflow import service
 from workflow.calendar import WorkCalendar
 from workflow.db import Database
+from workflow.demo_steps import add_evidence, settle_lead
 from workflow.models import Issue, Membership, Round, Team, TeamMember, TeamTarget, Unit, User
 from workflow.registry import sync_definitions
 from workflow.units import add_unit, hash_password
@@ -394,7 +395,7 @@ class _Story:
                 return
         if stop < 6:
             return
-        self._evidence(issue, clerk, t)
+        add_evidence(self.session, issue, clerk, t, "整改会议纪要.txt")
         t += step(5)
         if not self._act(
             issue,
@@ -439,40 +440,6 @@ class _Story:
         ).all()
         return others[self.n % len(others)]
 
-    def _evidence(self, issue: Issue, user: User, at: datetime) -> None:
-        """Record a (tiny, real) evidence file row so close-out guards pass."""
-        import hashlib
-        import secrets
-
-        from workflow import audit
-        from workflow.models import Evidence
-
-        body = f"{issue.number} 整改佐证材料（示例）".encode()
-        ev = Evidence(
-            issue_id=issue.id,
-            filename="整改会议纪要.txt",
-            stored_name=secrets.token_hex(16),
-            content_type="text/plain",
-            size=len(body),
-            sha256=hashlib.sha256(body).hexdigest(),
-            uploaded_by=user.id,
-            uploaded_at=at,
-        )
-        self.session.add(ev)
-        audit.append(
-            self.session,
-            issue_id=issue.id,
-            at=at,
-            actor_id=user.id,
-            actor_role="unit_user",
-            actor_unit_id=issue.unit_id,
-            action="upload_evidence",
-            from_state=issue.state,
-            to_state=issue.state,
-            definition_version=issue.definition.version,
-            data={"filename": ev.filename, "sha256": ev.sha256},
-        )
-
     def common_problem(self, counties: list[Any], rnd: Round) -> None:
         """A provincial finding pushed down to every county's 供销社 (举一反三)."""
         opened = self.now - timedelta(days=200)
@@ -514,28 +481,13 @@ class _Story:
             opened,
             calendar=self.cal,
         )
-        disc = self.people.get(_province(self.session), "discipline")
-        if n % 6 == 0 or not self._act(issue, "accept_lead", disc, opened + timedelta(days=5)):
+        if n % 6 == 0:  # left waiting for the discipline commission
             return
         disposition = ["谈话函询", "初步核实", "暂存待查", "予以了结"][n % 4]
-        if not self._act(
-            issue, "dispose", disc, opened + timedelta(days=20), disposition=disposition
-        ):
-            return
-        if disposition in ("暂存待查",) or n % 5 == 1:
-            return
-        if issue.state == "disposed":
-            self._act(
-                issue,
-                "record_outcome",
-                disc,
-                opened + timedelta(days=60),
-                cases_opened=1 if disposition == "初步核实" else 0,
-                sanctions=1 if disposition == "初步核实" else 0,
-                org_measures=n % 2,
-                note="已按规定处置",
-            )
-        if issue.state == "outcome_recorded":
-            self._act(
-                issue, "send_feedback", disc, opened + timedelta(days=80), note="已反馈巡视办"
-            )
+        outcome = None
+        if disposition != "暂存待查" and n % 5 != 1:
+            opened_case = 1 if disposition == "初步核实" else 0
+            outcome = (opened_case, opened_case, n % 2)
+        disc = self.people.get(_province(self.session), "discipline")
+        settle_lead(self._act, issue, disc, opened, disposition, outcome, "已反馈巡视办",
+                    days=(5, 20, 60, 80))  # fmt: skip

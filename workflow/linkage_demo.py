@@ -20,8 +20,6 @@ The story, after the article:
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,8 +27,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import audit, linkage, service
-from workflow.models import Evidence, Issue, Membership, Round, Team, Unit, User
+from workflow import linkage, service
+from workflow.demo_steps import add_evidence, settle_lead
+from workflow.models import Issue, Membership, Round, Team, Unit, User
 from workflow.teams import Refused
 from workflow.units import add_unit
 
@@ -178,8 +177,10 @@ class _Teller:
         self.story.issues.append(f"{issue.number} {unit.name} {issue.title}")
         return issue
 
-    def act(self, issue: Issue, action: str, user: User, t: datetime, **data: Any) -> None:
+    def act(self, issue: Issue, action: str, user: User, t: datetime, **data: Any) -> bool:
+        """Take ``action`` at ``t`` (never later than now); True: it was taken."""
         service.act(self.s, issue, action, user, data, issue.version, min(t, self.now))
+        return True
 
     def close_out(self, issue: Issue, days_ago: float) -> None:
         """Walk a rectification issue to closed, if the unit's people exist."""
@@ -211,32 +212,7 @@ class _Teller:
         for action, user, data in steps:
             t += timedelta(days=3)
             self.act(issue, action, user, t, **data)
-        body = f"{issue.number} 整改佐证材料（示例）".encode()
-        self.s.add(
-            Evidence(
-                issue_id=issue.id,
-                filename="清退凭证及制度文件.txt",
-                stored_name=secrets.token_hex(16),
-                content_type="text/plain",
-                size=len(body),
-                sha256=hashlib.sha256(body).hexdigest(),
-                uploaded_by=clerk.id,
-                uploaded_at=t,
-            )
-        )
-        audit.append(
-            self.s,
-            issue_id=issue.id,
-            at=t,
-            actor_id=clerk.id,
-            actor_role="unit_user",
-            actor_unit_id=issue.unit_id,
-            action="upload_evidence",
-            from_state=issue.state,
-            to_state=issue.state,
-            definition_version=issue.definition.version,
-            data={"filename": "清退凭证及制度文件.txt"},
-        )
+        add_evidence(self.s, issue, clerk, t, "清退凭证及制度文件.txt")
         closing: list[tuple[str, User, dict[str, Any]]] = [
             (
                 "request_closeout",
@@ -277,22 +253,7 @@ class _Teller:
         disc = self.person("discipline", unit, above=True)
         if disc is None or outcome is None:
             return
-        t = self.at(days_ago)
-        self.act(lead, "accept_lead", disc, t + timedelta(days=3))
-        self.act(lead, "dispose", disc, t + timedelta(days=10), disposition=disposition)
-        if lead.state == "disposed":
-            cases, sanctions, org = outcome
-            self.act(
-                lead,
-                "record_outcome",
-                disc,
-                t + timedelta(days=50),
-                cases_opened=cases,
-                sanctions=sanctions,
-                org_measures=org,
-                note="已按规定处置",
-            )
-        self.act(lead, "send_feedback", disc, t + timedelta(days=70), note="处置情况已反馈")
+        settle_lead(self.act, lead, disc, self.at(days_ago), disposition, outcome, "处置情况已反馈")
 
 
 def build_story(session: Session, now: datetime, office_user: User) -> Story:
