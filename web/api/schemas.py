@@ -1,4 +1,4 @@
-"""marshmallow schemas of the API, named by cardinality (``issue_schema``, ``issues_schema``).
+"""marshmallow schemas of the API (the OpenAPI document is generated from them).
 
 Inputs reject unknown fields (marshmallow's default ``RAISE``), so a typo answers 422 naming
 the field instead of being ignored.  String lengths match the database columns, so no input
@@ -7,9 +7,33 @@ reaches the database too long for its column.
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 STATES_HELP = "state name as in the definition, e.g. correcting"
+DEADLINE_TYPES = ["fix_now", "by_deadline", "ongoing"]
+MAX_ID = 2**31 - 1
+
+
+def code_arg(**kw: Any) -> fields.String:
+    """A unit, round or state code as input (the columns hold 64 characters)."""
+    return fields.String(validate=validate.Length(max=64), **kw)
+
+
+def text_arg(max_length: int, **kw: Any) -> fields.String:
+    """A free text input of at most ``max_length`` characters (its column's size)."""
+    return fields.String(validate=validate.Length(max=max_length), **kw)
+
+
+def deadline_type_arg() -> fields.String:
+    """立行立改 / 限期整改 / 长期坚持 as input."""
+    return fields.String(validate=validate.OneOf(DEADLINE_TYPES))
+
+
+def id_arg(**kw: Any) -> fields.Integer:
+    """A row id or version number as input (a positive 32-bit integer)."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
 
 
 class ErrorBodySchema(Schema):
@@ -46,21 +70,17 @@ class UnitRefSchema(Schema):
     name = fields.String()
 
 
-class UnitSchema(Schema):
+class UnitSchema(UnitRefSchema):
     """One node of the unit tree (a flat list ordered by path; ``parent_code`` links it)."""
 
-    id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
     level = fields.String()
     depth = fields.Integer()
     parent_code = fields.String(allow_none=True)
 
 
-class ProgressRowSchema(Schema):
-    """Progress figures of one unit's subtree (the numbers the web board shows)."""
+class FiguresSchema(Schema):
+    """The progress figures the web board shows, shared by progress and statistics rows."""
 
-    unit = fields.Nested(UnitRefSchema)
     total = fields.Integer()
     completed = fields.Integer()
     substantially_completed = fields.Integer()
@@ -69,6 +89,18 @@ class ProgressRowSchema(Schema):
     overdue = fields.Integer()
     yellow = fields.Integer()
     red = fields.Integer()
+
+
+class UnitRowSchema(Schema):
+    """A row about one unit."""
+
+    unit = fields.Nested(UnitRefSchema)
+
+
+# marshmallow lists the fields of the last base first: the unit (or the key), then the figures
+class ProgressRowSchema(FiguresSchema, UnitRowSchema):
+    """Progress figures of one unit's subtree."""
+
     ongoing = fields.Integer()
 
 
@@ -80,19 +112,16 @@ class ProgressSchema(Schema):
     children = fields.List(fields.Nested(ProgressRowSchema))
 
 
-class StatRowSchema(Schema):
-    """One value of a statistics dimension."""
+class KeyRowSchema(Schema):
+    """A row about one value of a dimension."""
 
     key = fields.String(allow_none=True)
     label = fields.String(allow_none=True)
-    total = fields.Integer()
-    completed = fields.Integer()
-    substantially_completed = fields.Integer()
-    not_completed = fields.Integer()
-    completion_rate = fields.Float()
-    overdue = fields.Integer()
-    yellow = fields.Integer()
-    red = fields.Integer()
+
+
+class StatRowSchema(FiguresSchema, KeyRowSchema):
+    """The figures of one value of a statistics dimension."""
+
     rules_written = fields.Integer()
     money_recovered = fields.String()
     people_handled = fields.Integer()
@@ -109,7 +138,7 @@ class StatisticsSchema(Schema):
 class ScopeArgsSchema(Schema):
     """Query of the statistics: a round within the subtree."""
 
-    round = fields.String(validate=validate.Length(max=64))
+    round = code_arg()
 
 
 # ------------------------------------------------------------------------------ issues
@@ -118,20 +147,15 @@ class ScopeArgsSchema(Schema):
 class IssueListArgsSchema(Schema):
     """The ledger's filters and the page wanted."""
 
-    round = fields.String(validate=validate.Length(max=64), metadata={"description": "round code"})
-    unit = fields.String(
-        validate=validate.Length(max=64), metadata={"description": "unit code: its subtree"}
-    )
-    category = fields.String(validate=validate.Length(max=100))
-    state = fields.String(validate=validate.Length(max=64), metadata={"description": STATES_HELP})
-    stage = fields.String(validate=validate.Length(max=32))
-    deadline_type = fields.String(validate=validate.OneOf(["fix_now", "by_deadline", "ongoing"]))
+    round = code_arg(metadata={"description": "round code"})
+    unit = code_arg(metadata={"description": "unit code: its subtree"})
+    category = text_arg(100)
+    state = code_arg(metadata={"description": STATES_HELP})
+    stage = text_arg(32)
+    deadline_type = deadline_type_arg()
     warning_level = fields.String(validate=validate.OneOf(["green", "yellow", "red"]))
     overdue = fields.Boolean()
-    q = fields.String(
-        validate=validate.Length(max=200),
-        metadata={"description": "search number, title, description"},
-    )
+    q = text_arg(200, metadata={"description": "search number, title, description"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
@@ -241,31 +265,26 @@ class IssueCreateSchema(Schema):
         validate=validate.OneOf(["rectification", "problem_lead", "common_problem"]),
     )
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    description = fields.String(validate=validate.Length(max=10_000))
-    category = fields.String(validate=validate.Length(max=100))
+    description = text_arg(10_000)
+    category = text_arg(100)
     unit = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    inspected_unit = fields.String(validate=validate.Length(max=64))
-    supporting_units = fields.List(
-        fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=200)
-    )
-    round = fields.String(validate=validate.Length(max=64))
-    deadline_type = fields.String(validate=validate.OneOf(["fix_now", "by_deadline", "ongoing"]))
-    due_on = fields.String(
-        validate=validate.Length(max=20),
-        metadata={"description": "2026-12-31, 2026/12/31 or 2026年12月31日"},
-    )
-    supervising_leader = fields.String(validate=validate.Length(max=100))
-    person_in_charge = fields.String(validate=validate.Length(max=100))
-    source = fields.String(validate=validate.Length(max=16))
-    cadre_level = fields.String(validate=validate.Length(max=32))
-    number = fields.String(validate=validate.Length(max=64))
+    inspected_unit = code_arg()
+    supporting_units = fields.List(code_arg(), validate=validate.Length(max=200))
+    round = code_arg()
+    deadline_type = deadline_type_arg()
+    due_on = text_arg(20, metadata={"description": "2026-12-31, 2026/12/31 or 2026年12月31日"})
+    supervising_leader = text_arg(100)
+    person_in_charge = text_arg(100)
+    source = text_arg(16)
+    cadre_level = text_arg(32)
+    number = code_arg()
 
 
 class ActArgsSchema(Schema):
     """An action's input and the version the caller saw."""
 
     data = fields.Dict(keys=fields.String(), load_default=dict)
-    expected_version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    expected_version = id_arg(required=True)
 
 
 class ActResultSchema(Schema):
@@ -310,13 +329,7 @@ class EvidenceSchema(Schema):
 class EvidenceUploadSchema(Schema):
     """The multipart form of an upload (the file itself is the ``file`` part)."""
 
-    measure_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-
-
-class EvidenceFileSchema(Schema):
-    """The file part, for the OpenAPI document."""
-
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    measure_id = id_arg()
 
 
 # ------------------------------------------------------------------------------ tokens
@@ -375,15 +388,3 @@ class ImportReportSchema(Schema):
     written = fields.Boolean()
     errors = fields.List(fields.Nested(ImportMessageSchema))
     errors_truncated = fields.Boolean()
-
-
-unit_schema = UnitSchema()
-units_schema = UnitSchema(many=True)
-issue_schema = IssueSchema()
-issues_schema = IssueSummarySchema(many=True)
-event_schema = EventSchema()
-events_schema = EventSchema(many=True)
-evidence_schema = EvidenceSchema()
-evidences_schema = EvidenceSchema(many=True)
-token_schema = TokenSchema()
-tokens_schema = TokenSchema(many=True)
