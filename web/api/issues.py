@@ -181,7 +181,7 @@ def list_issues(args: dict[str, Any]) -> dict[str, Any]:
         warning=args.get("warning_level"),
         overdue=bool(args.get("overdue")),
     )
-    conds = [visible_clause(user), *queries._filter_clauses(session, f, at)]
+    conds = [visible_clause(user), *queries.filter_clauses(session, f, at)]
     if args.get("overdue") is False:
         conds.append(~queries.overdue_clause(at))
     if args.get("state"):
