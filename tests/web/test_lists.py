@@ -3,12 +3,14 @@ admin and the notification bell — pages and their htmx fragments."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from tests.web.conftest import act, open_issue
 from web.database import get_session
 from workflow import queries
-from workflow.models import InboxMessage, Issue, User
+from workflow.models import InboxMessage, Issue, Unit, User
 
 HX = {"HX-Request": "true"}
 
@@ -76,6 +78,30 @@ def test_board_rollup_equals_statistics(app, sqlite_world, issue_id, other_issue
         assert top.total == stats.total == queries.scope_progress(db, office, clock()).total
         clerk = db.get(User, sqlite_world.users["clerk"])
         assert queries.scope_progress(db, clerk, clock()).total == 2
+
+
+def test_unit_board_is_the_per_unit_progress(world):
+    """The board's one scan gives the lines of unit_progress and of the per-unit join."""
+    for code in ("HZ-XH-LY", "HZ-SC-HB", "HZ", "NB-HS"):
+        open_issue(world, code, due_on="2026-12-31")
+    later = world.clock() + timedelta(days=60)  # every sign-for deadline has passed
+    with world.db.reading() as s:
+        for username in ("office", "cityoffice", "citysuper"):
+            user = world.user(s, username)
+            for code in ("ZJ", "HZ", "HZ-XH", "HZ-XH-LY"):
+                unit = s.get(Unit, world.units[code])
+                kids = queries.child_units(s, unit.id)
+                for now, f in ((world.clock(), queries.Filters()),
+                               (later, queries.Filters(overdue=True))):  # fmt: skip
+                    summary, rows = queries.unit_board(s, user, unit, now, f)
+                    assert [summary] == queries.unit_progress(s, user, [unit.id], now, f)
+                    assert [summary] == queries._joined_progress(s, user, [unit.id], now, f)
+                    assert rows == queries.unit_progress(s, user, kids, now, f)
+                    assert rows == queries._joined_progress(s, user, kids, now, f)
+        zj = s.get(Unit, world.units["ZJ"])
+        summary, rows = queries.unit_board(s, world.user(s, "office"), zj, later)
+        assert (summary.total, summary.overdue) == (4, 4)
+        assert [(r.code, r.total) for r in rows] == [("HZ", 3), ("NB", 1)]
 
 
 def test_ledger_filters_search_sort_and_pages(client, auth, sqlite_world, issue_id, other_issue_id):

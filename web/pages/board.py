@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from web.auth import me
 from web.database import get_session, now
-from web.htmx import render
+from web.htmx import is_htmx, render
 from web.i18n import t
 from web.pages.common import filters_from_args
 from workflow import queries
@@ -32,12 +32,13 @@ def index() -> Response:
         unit = roots[0]
     f = replace(f, unit_id=None)
     if unit is not None:
-        summary = queries.unit_progress(db, user, [unit.id], now(), f)[0]
-        rows = queries.unit_progress(db, user, queries.child_units(db, unit.id), now(), f)
+        summary, rows = queries.unit_board(db, user, unit, now(), f)
         trail = [u for u in queries.ancestors(db, unit) if queries.unit_in_reach(db, user, u.id)]
     else:
         summary = queries.scope_progress(db, user, now(), f, t("whole_scope"))
         rows = queries.unit_progress(db, user, [r.id for r in roots], now(), f)
         trail = []
+    # the fragment (drill-down, filter, the 60 s refresh) has no round filter to fill
+    rounds = [] if is_htmx() else queries.rounds(db)
     return render("board/index.html", "board/_board.html", summary=summary, rows=rows,
-                  unit=unit, trail=trail, rounds=queries.rounds(db), f=f)  # fmt: skip
+                  unit=unit, trail=trail, rounds=rounds, f=f)  # fmt: skip
