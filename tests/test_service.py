@@ -354,6 +354,25 @@ def test_notifications_are_enqueued_with_the_action(drive):
     assert all("ZG" in r.subject for r in rows)
 
 
+def test_a_returned_plan_is_told_to_who_submitted_it(drive, world):
+    """``requester`` is who took the latest action *before* this one: the clerk who
+    submitted the plan, not the head sending it back.  (Resolved after the current event
+    was chained, it named the head himself — fails with that order.)"""
+    i = drive.open()
+    drive.act(i, "sign_for", "clerk")
+    drive.act(i, "submit_plan", "clerk", measures=PLAN)
+    drive.act(i, "return_plan", "head", reason="措施不具体")
+    with drive.db.reading() as s:
+        told = set(
+            s.scalars(
+                select(Outbox.recipient_id).where(
+                    Outbox.issue_id == i, Outbox.template == "plan_returned"
+                )
+            )
+        )
+    assert told == {world.users["clerk"]}
+
+
 # ------------------------------------------------------------------ problem leads
 
 
