@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from web.auth import me
 from web.database import get_session, now
-from web.htmx import fragment, render, trigger
+from web.htmx import fragment, is_htmx, render, trigger
 from web.pages.common import filters_from_args, page_arg
 from workflow import audit, outbox, queries, service
 from workflow.models import Issue, User
@@ -34,10 +34,17 @@ def index() -> Response:
     f = filters_from_args()
     sort = request.args.get("sort", "due")
     page = queries.ledger(db, user, f, now(), sort if sort in queries.SORTS else "due", page_arg())
+    # an htmx filter/search/page request swaps the results only: no filter choices to read
+    choices = {} if is_htmx() else _choices(db, user)
     return render("ledger/index.html", "ledger/_results.html", page=page, f=f, sort=sort,
-                  sorts=list(queries.SORTS), rounds=queries.rounds(db),
-                  categories=queries.categories(db, user), units=queries.unit_choices(db, user),
-                  bulk=list(BULK))  # fmt: skip
+                  **choices)  # fmt: skip
+
+
+def _choices(db: Session, user: User) -> dict[str, Any]:
+    """What the filter and bulk forms of the full page offer."""
+    return {"sorts": list(queries.SORTS), "rounds": queries.rounds(db),
+            "categories": queries.categories(db, user), "units": queries.unit_choices(db, user),
+            "bulk": list(BULK)}  # fmt: skip
 
 
 def _selected(db: Session, user: User) -> list[Issue]:
