@@ -52,10 +52,17 @@ test: install-test system-deps lint
 test-slow: install-test system-deps
 	PREFECT_SERVER_ANALYTICS_ENABLED=false RECTIFLOW_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m slow
 
+# Debian's wrk drives the web figure; without it (no root) that figure is skipped with a note
+BENCH_WRK = @command -v wrk >/dev/null 2>&1 || { (apt-get update -qq || true) && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || \
+	echo "wrk not installed: the web figure will be skipped"; }
+
 bench: install-test
+	$(BENCH_WRK)
 	$(BIN)/python -m bench.run --quick
 
 bench-full: install-test
+	$(BENCH_WRK)
 	$(BIN)/python -m bench.run --full
 
 clean:
