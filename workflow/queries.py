@@ -366,18 +366,20 @@ class Progress:
         return self.total - self.done
 
 
-def _aggregates(now: datetime | ColumnElement[datetime]) -> list[Any]:
+def _aggregates(now: datetime | ColumnElement[datetime], joined: bool = True) -> list[Any]:
     """The counts of a progress line, as aggregate columns over matching issues.
 
     ``count(…) FILTER (WHERE …)``: cheaper per row than summing a CASE (~10 % of the board
-    query on PostgreSQL), and 0 rather than NULL over an empty outer join.
+    query on PostgreSQL), and 0 rather than NULL.  Issues joined to units are counted by id
+    (an empty outer join gives one row of NULLs); a plain scan counts rows, a little cheaper.
     """
+    total = func.count(Issue.id) if joined else func.count()
 
     def n(cond: ColumnElement[bool]) -> Any:
-        return func.count(Issue.id).filter(cond)
+        return total.filter(cond)
 
     return [
-        func.count(Issue.id).label("total"),
+        total.label("total"),
         n(done_clause()).label("done"),
         n(Issue.state_kind == "ongoing").label("ongoing"),
         n(overdue_clause(now)).label("overdue"),
@@ -390,7 +392,7 @@ def _aggregates(now: datetime | ColumnElement[datetime]) -> list[Any]:
 
 
 # the aggregates of the board's scan, built once (``now`` is bound at execution)
-_PROGRESS = _aggregates(bindparam("progress_now", type_=Issue.due_at.type))
+_PROGRESS = _aggregates(bindparam("progress_now", type_=Issue.due_at.type), joined=False)
 
 
 def _issue_conditions(session: Session, user: User, f: Filters, now: datetime) -> list[Any]:
