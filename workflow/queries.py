@@ -366,12 +366,15 @@ class Progress:
         return self.total - self.done
 
 
-def _aggregates(now: datetime | ColumnElement[datetime], joined: bool = True) -> list[Any]:
+def _aggregates(
+    now: datetime | ColumnElement[datetime], joined: bool = True, stages: bool = True
+) -> list[Any]:
     """The counts of a progress line, as aggregate columns over matching issues.
 
     ``count(…) FILTER (WHERE …)``: cheaper per row than summing a CASE (~10 % of the board
     query on PostgreSQL), and 0 rather than NULL.  Issues joined to units are counted by id
     (an empty outer join gives one row of NULLs); a plain scan counts rows, a little cheaper.
+    Without ``stages`` the count per stage is left to a GROUP BY stage.
     """
     total = func.count(Issue.id) if joined else func.count()
 
@@ -387,12 +390,14 @@ def _aggregates(now: datetime | ColumnElement[datetime], joined: bool = True) ->
         n(Issue.warning_level == "red").label("red"),
         n(Issue.completion == "已完成").label("completed"),
         n(Issue.completion == "基本完成").label("substantially"),
-        *[n(Issue.stage == s).label(f"s_{s}") for s in STAGES],
+        *[n(Issue.stage == s).label(f"s_{s}") for s in (STAGES if stages else ())],
     ]
 
 
 # the aggregates of the board's scan, built once (``now`` is bound at execution)
-_PROGRESS = _aggregates(bindparam("progress_now", type_=Issue.due_at.type), joined=False)
+_PROGRESS = _aggregates(
+    bindparam("progress_now", type_=Issue.due_at.type), joined=False, stages=False
+)
 
 
 def _issue_conditions(session: Session, user: User, f: Filters, now: datetime) -> list[Any]:
@@ -479,6 +484,7 @@ def _parent_path(path: str) -> str:
 COUNTS = ("total", "done", "ongoing", "overdue", "yellow", "red", "completed", "substantially",
           *[f"s_{s}" for s in STAGES])  # fmt: skip
 Counts = dict[str, int]
+_SCAN_COUNTS = COUNTS[: -len(STAGES)]  # the stages come from GROUP BY stage
 
 
 def _subtree_counts(
@@ -490,13 +496,21 @@ def _subtree_counts(
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
     key = _child_key(path, sqlite) if by_child else literal(path)
+    # grouped by stage too: 8 aggregates a row instead of 15 (~15 % of the query on PostgreSQL)
     rows = session.execute(
-        select(key.label("k"), *_PROGRESS)
+        select(key.label("k"), Issue.stage.label("stage"), *_PROGRESS)
         .where(_scan_clause(path, user, sqlite), *filter_clauses(session, f, now))
-        .group_by(literal_column("k")),
+        .group_by(literal_column("k"), Issue.stage),
         {"progress_now": now},
     ).all()
-    return {r.k: {name: int(r._mapping[name]) for name in COUNTS} for r in rows}
+    out: dict[str, Counts] = {}
+    for r in rows:
+        counts = out.setdefault(r.k, dict.fromkeys(COUNTS, 0))
+        for name in _SCAN_COUNTS:
+            counts[name] += r._mapping[name]
+        if r.stage in STAGES:
+            counts[f"s_{r.stage}"] += r.total
+    return out
 
 
 def _child_key(path: str, sqlite: bool) -> ColumnElement[str]:
