@@ -9,6 +9,8 @@ Numbering under concurrency: the next number is ``1 + count`` of that kind's num
 that year, inserted inside a savepoint; the ``letter.number`` unique index turns a race
 between two sweeps (PostgreSQL partitions running in parallel) into an IntegrityError,
 and the loser counts again.  On SQLite writers are serialised by ``BEGIN IMMEDIATE``.
+:func:`issue_letters` does the same for a whole batch: one count, then consecutive
+numbers, all inserted by one statement (numbers stay unique and gap-free).
 
 Letters about a restricted issue (a problem lead) name only its number, never its title.
 """
@@ -17,12 +19,14 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from html.parser import HTMLParser
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +36,7 @@ from workflow.models import Issue, Letter, Unit
 #: province may pass another value to :func:`issue_letter`)
 ADMONITION_WORKING_DAYS = 10
 MAX_NUMBER_RETRIES = 20
+LETTER_TABLE = cast(Table, Letter.__table__)  # Core inserts: one statement for a batch
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,16 @@ def format_number(kind: str, year: int, seq: int) -> str:
 
 def next_number(session: Session, kind: str, year: int) -> str:
     """The next free number of ``kind`` in ``year`` (numbers are never deleted)."""
+    return next_numbers(session, kind, year, 1)[0]
+
+
+def next_numbers(session: Session, kind: str, year: int, n: int) -> list[str]:
+    """The next ``n`` free numbers of ``kind`` in ``year``, in order (one count query)."""
     prefix = number_prefix(kind, year)
     used = session.scalar(
         select(func.count()).select_from(Letter).where(Letter.number.startswith(prefix))
     )
-    return format_number(kind, year, (used or 0) + 1)
+    return [format_number(kind, year, (used or 0) + k) for k in range(1, n + 1)]
 
 
 def _cn_date(day: date) -> str:
@@ -77,10 +87,8 @@ def _cn_date(day: date) -> str:
 
 def _issuer(session: Session, issue: Issue) -> str:
     """The office that issues letters for ``issue``: the root unit's inspection office."""
-    root_id = int(issue.unit_path.strip("/").split("/")[0])
-    root = session.get(Unit, root_id)
-    name = root.name if root else ""
-    return f"中共{name}委巡视巡察工作领导小组办公室"
+    root = session.get(Unit, _root_id(issue))
+    return _issuer_name(root.name if root else None)
 
 
 def render_html(
@@ -174,6 +182,100 @@ def issue_letter(
             continue
         return letter
     raise RuntimeError(f"could not allocate a {kind} number after {MAX_NUMBER_RETRIES} tries")
+
+
+@dataclass(frozen=True)
+class LetterRequest:
+    """One letter wanted by :func:`issue_letters`: about ``issue``, citing ``due_at``."""
+
+    issue: Issue
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A letter written by :func:`issue_letters` (what its caller links and cites)."""
+
+    id: int
+    issue_id: int
+    number: str
+    new_final_date: date | None
+
+
+def issue_letters(
+    session: Session,
+    requests: Sequence[LetterRequest],
+    kind: str,
+    now: datetime,
+    *,
+    tz: str,
+    rung_label: str,
+    new_final_date: date | None = None,
+) -> list[Issued]:
+    """Number, render and store one letter per request, in request order, in bulk.
+
+    What :func:`issue_letter` does for one issue, for a batch: one read of the units'
+    names, one count for the numbers, one INSERT (in a savepoint, retried on a number
+    taken by a concurrent writer).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown letter kind {kind!r}")
+    if not requests:
+        return []
+    zone = ZoneInfo(tz)
+    issued_on = now.astimezone(zone).date()
+    names = _unit_names(session, [r.issue for r in requests])
+    for _ in range(MAX_NUMBER_RETRIES):
+        numbers = next_numbers(session, kind, issued_on.year, len(requests))
+        rows = [
+            {
+                "number": number,
+                "issue_id": r.issue.id,
+                "kind": kind,
+                "issued_at": now,
+                "new_final_date": new_final_date,
+                "html": render_html(
+                    kind=kind,
+                    number=number,
+                    issue=r.issue,
+                    unit_name=names.get(r.issue.unit_id, ""),
+                    issuer=_issuer_name(names.get(_root_id(r.issue))),
+                    issued_on=issued_on,
+                    due_on=r.due_at.astimezone(zone).date() if r.due_at else r.issue.due_on,
+                    rung_label=rung_label,
+                    new_final_date=new_final_date,
+                ),
+            }
+            for r, number in zip(requests, numbers, strict=True)
+        ]
+        try:
+            with session.begin_nested():
+                ids = dict(
+                    session.execute(
+                        insert(LETTER_TABLE).returning(Letter.number, Letter.id), rows
+                    ).all()
+                )
+        except IntegrityError:  # a concurrent sweep took one of these numbers: count again
+            continue
+        return [
+            Issued(ids[number], r.issue.id, number, new_final_date)
+            for r, number in zip(requests, numbers, strict=True)
+        ]
+    raise RuntimeError(f"could not allocate {kind} numbers after {MAX_NUMBER_RETRIES} tries")
+
+
+def _root_id(issue: Issue) -> int:
+    return int(issue.unit_path.strip("/").split("/")[0])
+
+
+def _issuer_name(root_name: str | None) -> str:
+    return f"中共{root_name or ''}委巡视巡察工作领导小组办公室"
+
+
+def _unit_names(session: Session, issues: Sequence[Issue]) -> dict[int, str]:
+    """Names of the issues' units and of their root units, in one query."""
+    ids = {i.unit_id for i in issues} | {_root_id(i) for i in issues}
+    return dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
 
 
 def letters_of(session: Session, issue_id: int) -> list[Letter]:
