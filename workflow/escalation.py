@@ -11,14 +11,29 @@ How it finds due rungs without looping over open issues
     on ``clock_instance.due_at``.  ``calendar.rung_instant`` maps a due date to the rung's
     instant and is monotonic in the due date, so the due dates whose rung instant is
     ``<= now`` are exactly those up to some date D*; D* is found by a binary search over a
-    few dates (a handful of calendar look-ups per rung, whatever the number of issues),
-    and the rung fires for the running instances with ``due_at < start of (D* + 1)`` —
-    for ``at: 0``, ``due_at <= now``.  One ``SELECT … LIMIT batch`` per rung and batch
-    (running instances, issue not closed, no escalation row yet: an anti-join on the
-    unique key) feeds ``INSERT … ON CONFLICT DO NOTHING RETURNING``; only the rows this
-    transaction really inserted get their audit event, letter and outbox rows, so two
-    sweeps that overlap can never both notify.  Count rules (``2 yellow → 书面督办``,
-    ``3 consecutive red → 约谈``) are one ``GROUP BY … HAVING`` per rule.
+    few dates (a handful of calendar look-ups per rung, whatever the number of issues;
+    kept per calendar snapshot and local day), and the rung fires for the running
+    instances with ``due_at < start of (D* + 1)`` — for ``at: 0``, ``due_at <= now``.
+
+    First, one read statement (:class:`_Probe`) says which (version, clock, rung or rule)
+    have anything due: a single range scan of the running deadlines up to the latest
+    bound, each checked against its escalation rows on the unique key, plus one
+    ``GROUP BY … HAVING`` per count rule (``2 yellow → 书面督办``, ``3 consecutive red →
+    约谈``).  A sweep with nothing due stops there: a handful of statements, no write
+    transaction, no lock.  Then, for each due rung in ladder order, one ``SELECT … LIMIT
+    batch`` per batch (running instances, issue not in a final state, no escalation row
+    yet: an anti-join on the unique key) feeds ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING``; only the rows this transaction really inserted get their audit event,
+    letter and outbox rows, so two sweeps that overlap can never both notify.  A count
+    rule is drained after its clock's rungs when the probe found it due or its rung fired
+    in this sweep.
+
+Batches
+    A batch sends a constant number of statements whatever its size (about 16 with
+    letters): the issues in one read, recipients for all of them from one membership read
+    (:class:`_Audience`, the rules of ``outbox.recipients``), letters numbered from one
+    count and inserted together (``letters.issue_letters``), events linked by
+    ``audit.Chain`` and inserted together, outbox rows as one executemany.
 
 Transactions
     Each batch is one write transaction (``BEGIN IMMEDIATE`` on SQLite) holding the
@@ -28,9 +43,13 @@ Transactions
 
 Two sweeps at once
     The work is split into partitions (one per city subtree, plus each root unit's own
-    issues); a partition is worked under ``pg_try_advisory_xact_lock`` (PostgreSQL, per
-    batch) or a ``lease`` row (SQLite, for the whole partition).  A sweep that finds a
-    partition busy skips it and says so.  The unique key is the last line of defence.
+    issues); a batch may span partitions.  In each batch transaction the partitions of
+    its rows are claimed: ``pg_try_advisory_xact_lock`` on each (PostgreSQL, one
+    statement), or on SQLite — where the write lock already excludes other writers for the
+    transaction — a check that no other live sweep keeps a ``lease`` on them; a sweep
+    whose batch was full (more work follows in later transactions) leases its partitions
+    until it ends.  A sweep that finds a partition busy skips it for the rest of the run
+    and says so.  The unique key is the last line of defence.
 
 Decisions
     - Catch-up: after downtime every rung whose instant has passed fires once, in ladder
@@ -55,20 +74,48 @@ Decisions
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, reduce
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from workflow import audit, lease, letters, outbox
 from workflow.calendar import WorkCalendar, rung_instant
 from workflow.definition import Clock, CountRule, Definition, Rung
-from workflow.models import ClockInstance, DefinitionVersion, Escalation, Issue, Unit
+from workflow.models import (
+    ClockInstance,
+    DefinitionVersion,
+    Escalation,
+    Event,
+    Issue,
+    Lease,
+    Membership,
+    Outbox,
+    Unit,
+    User,
+)
 from workflow.registry import definition_of
 from workflow.scope import path_range
 
@@ -77,6 +124,9 @@ log = logging.getLogger(__name__)
 LEVEL_RANK = {"green": 0, "reminder": 0, "yellow": 1, "red": 2}
 CARD_LEVELS = ("yellow", "red")
 LATE_AFTER = timedelta(days=1)
+EVENT_TABLE = cast(Table, Event.__table__)  # Core inserts: one statement for a batch
+OUTBOX_TABLE = cast(Table, Outbox.__table__)
+ESCALATION_TABLE = cast(Table, Escalation.__table__)
 
 
 class WritableDatabase(Protocol):
@@ -218,6 +268,9 @@ class _Spec:
         return cls("count_rule", r.name, r.level, r.label.zh, tuple(r.notify), r.letter, rule=r)
 
 
+_BOUND_CACHE: dict[tuple[Any, ...], tuple[datetime, bool]] = {}
+
+
 class _Bounds:
     """Rung instants and due-date bounds, cached for one sweep."""
 
@@ -244,7 +297,16 @@ class _Bounds:
     def due_bound(self, at: int, unit: str, tz: str) -> tuple[datetime, bool]:
         """``(B, provisional)``: instances with ``due_at < B`` have this rung due now."""
         if (at, unit, tz) not in self._bound:
-            self._bound[(at, unit, tz)] = self._search(at, unit, tz)
+            # B moves only at local midnight: kept per calendar snapshot and local day, so
+            # sweeps every few minutes search once a day
+            today = self.now.astimezone(ZoneInfo(tz)).date()
+            key = (self.cal, today, self.now.tzinfo, at, unit, tz)
+            found = _BOUND_CACHE.get(key)
+            if found is None:
+                if len(_BOUND_CACHE) > 1024:
+                    _BOUND_CACHE.clear()
+                found = _BOUND_CACHE[key] = self._search(at, unit, tz)
+            self._bound[(at, unit, tz)] = found
         return self._bound[(at, unit, tz)]
 
     def _search(self, at: int, unit: str, tz: str) -> tuple[datetime, bool]:
@@ -266,6 +328,350 @@ class _Bounds:
         return datetime.combine(hi, time(0), zone).astimezone(self.now.tzinfo), provisional
 
 
+# ------------------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True)
+class _Work:
+    """One rung or count rule of one clock of one definition version, with its bound."""
+
+    dv_id: int
+    d: Definition
+    clock: Clock
+    spec: _Spec
+    bound: datetime | None  # rungs fire for due_at < bound; None: at 0 (due_at <= now), rules
+    provisional: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.d.name}/{self.clock.name}/{self.spec.name}"
+
+    @property
+    def id(self) -> tuple[int, str, str]:
+        return (self.dv_id, self.clock.name, self.spec.name)
+
+    @cached_property
+    def finals(self) -> tuple[str, ...]:
+        return tuple(sorted(name for name, st in self.d.states.items() if st.final))
+
+
+def _plan(versions: Sequence[tuple[int, Definition]], bounds: _Bounds) -> list[_Work]:
+    """Everything that can fire, per version and clock: the ladder in order, then the rules."""
+    works: list[_Work] = []
+    for dv_id, d in versions:
+        for clock in d.clocks.values():
+            for r in clock.ladder:
+                bound, provisional = (
+                    (None, False) if r.at == 0 else bounds.due_bound(r.at, r.unit, d.timezone)
+                )
+                works.append(_Work(dv_id, d, clock, _Spec.of_rung(r), bound, provisional))
+            works += [_Work(dv_id, d, clock, _Spec.of_rule(r), None) for r in clock.count_rules]
+    return works
+
+
+# parsed definitions by version hash: a version's text never changes, so a sweep reads
+# only the (id, version) pairs, and a version's (large) source once per process
+_DEFINITIONS: dict[str, Definition] = {}
+
+
+def _versions(session: Session) -> list[tuple[int, Definition]]:
+    """Every stored definition version, parsed (one small query when all are known)."""
+    rows = session.execute(
+        select(DefinitionVersion.id, DefinitionVersion.version).order_by(DefinitionVersion.id)
+    ).all()
+    missing = [dv_id for dv_id, version in rows if version not in _DEFINITIONS]
+    if missing:
+        for dv in session.scalars(
+            select(DefinitionVersion).where(DefinitionVersion.id.in_(missing))
+        ):
+            _DEFINITIONS[dv.version] = definition_of(dv)
+    return [(dv_id, _DEFINITIONS[version]) for dv_id, version in rows]
+
+
+# ------------------------------------------------------------------------------- due rows
+
+
+# (issue_id, cid, due, unit_path, dv): a rung's running instance, or a rule's newest one
+_DueSelect = Select[int, int, datetime, str, int]
+
+
+def _scope(prefix: str | None, busy: Iterable[str]) -> list[Any]:
+    """The partition the sweep is restricted to, minus the partitions found busy."""
+    conds = [_partition_filter(prefix)] if prefix else []
+    return conds + [~_partition_filter(p) for p in sorted(busy)]
+
+
+def _live(dv_ids: Sequence[int], finals: Sequence[str]) -> list[Any]:
+    """Issues of these definition versions that may still escalate (not in a final state)."""
+    conds: list[Any] = [Issue.definition_id.in_(dv_ids)]
+    if finals:
+        conds.append(Issue.state.not_in(finals))
+    return conds
+
+
+def _due_query(w: _Work, dv_ids: Sequence[int], now: datetime, scope: list[Any]) -> _DueSelect:
+    """Rows (issue_id, cid, due, unit_path, dv) on which ``w`` is due and has not fired yet."""
+    if w.spec.rule is not None:
+        return _rule_query(w, w.spec.rule, dv_ids, scope)
+    assert w.spec.rung is not None
+    ci = ClockInstance
+    due = ci.due_at <= now if w.bound is None else ci.due_at < w.bound
+    return (
+        select(
+            ci.issue_id.label("issue_id"),
+            ci.id.label("cid"),
+            ci.due_at.label("due"),
+            Issue.unit_path,
+            Issue.definition_id.label("dv"),
+        )
+        .join(Issue, Issue.id == ci.issue_id)
+        .where(
+            ci.clock == w.clock.name,
+            ci.status == "running",
+            due,
+            ~_fired(ci, w.spec.name),
+            *_live(dv_ids, w.finals),
+            *scope,
+        )
+        .order_by(ci.id)
+    )
+
+
+def _rule_query(w: _Work, rule: CountRule, dv_ids: Sequence[int], scope: list[Any]) -> _DueSelect:
+    """Issues on which ``rule``'s rung has fired ``count`` times (consecutively if asked).
+
+    The rung's escalation rows are counted first; only the issues reaching the count are
+    then checked (rule not fired yet, issue live, partition), so an idle probe reads no
+    issue.
+    """
+    e, clock = Escalation, w.clock.name
+    counted = select(
+        e.issue_id.label("issue_id"),
+        func.max(e.clock_instance_id).label("cid"),
+        func.max(e.due_at).label("due"),
+    ).where(e.clock == clock, e.rung == rule.rung)
+    if rule.consecutive:
+        # generations of a clock are consecutive integers per issue: the newest generation
+        # that fired the rung, and the N-1 before it, must all have fired it
+        ci, ci2, e3 = ClockInstance, aliased(ClockInstance), aliased(Escalation)
+        newest = (
+            select(e3.issue_id.label("issue_id"), func.max(ci2.generation).label("g"))
+            .join(ci2, ci2.id == e3.clock_instance_id)
+            .where(e3.clock == clock, e3.rung == rule.rung)
+            .group_by(e3.issue_id)
+            .subquery()
+        )
+        counted = (
+            counted.join(ci, ci.id == e.clock_instance_id)
+            .join(newest, newest.c.issue_id == e.issue_id)
+            .where(ci.generation > newest.c.g - rule.count)
+        )
+    c = counted.group_by(e.issue_id).having(func.count() >= rule.count).subquery()
+    e2 = aliased(Escalation)
+    done = exists().where(e2.issue_id == c.c.issue_id, e2.clock == clock, e2.rung == rule.name)
+    return (
+        select(c.c.issue_id, c.c.cid, c.c.due, Issue.unit_path, Issue.definition_id.label("dv"))
+        .join(Issue, Issue.id == c.c.issue_id)
+        .where(~done, *_live(dv_ids, w.finals), *scope)
+        .order_by(c.c.issue_id)
+    )
+
+
+class _Probe:
+    """The one statement that says what is due, built once per set of definition versions.
+
+    Its rows are ``(version, clock, due, fired)``.  Rungs: *one* range scan of the running
+    deadlines up to the latest bound gives, per deadline, two masks with one bit per
+    distinct rung of its clock (in any version): ``due`` (bound passed) and ``fired``
+    (escalation row present, one read of the unique key's prefix); only deadlines with a
+    due bit not fired are joined to their issue (version, final state, partition), so an
+    idle sweep reads no issue at all.  Count rules: one ``GROUP BY … HAVING`` each, its
+    row tagged ``#<n>`` in the clock column.  The bounds are parameters, so the statement
+    is built once per process and set of versions; each sweep binds today's values.
+    """
+
+    MAX_BITS = 62  # rung variants per clock that fit a 64-bit mask
+
+    def __init__(self, works: Sequence[_Work], prefix: str | None) -> None:
+        self.bits: dict[tuple[str, str, str], int] = {}  # (clock, rung, bound param) → bit
+        self.of: dict[tuple[int, str], list[tuple[str, int]]] = {}  # (dv, clock) → rung bits
+        self.rules: list[_Work] = []  # rule members, by their clock column "#<n>"
+        self.params: dict[tuple[int, str, str], str] = {}  # (at, unit, tz) → bound param
+        self.always: set[tuple[int, str, str]] = set()  # rungs past MAX_BITS: always drained
+        rungs = [w for w in works if w.spec.rung is not None]
+        rules: dict[tuple[Any, ...], list[_Work]] = {}
+        for w in works:
+            if w.spec.rule is not None:
+                r = w.spec.rule
+                key = (w.clock.name, w.finals, w.spec.name, r.rung, r.count, r.consecutive)
+                rules.setdefault(key, []).append(w)
+        scope = _scope(prefix, ())
+        members = [self._scan(rungs, scope)] if rungs else []
+        members += [self._rule(ws, scope) for ws in rules.values()]
+        self.statement: Any = members[0] if len(members) == 1 else union_all(*members)
+        self.empty = not members
+
+    def _param(self, w: _Work) -> str:
+        """The bound parameter of rung ``w`` (``now`` for ``at: 0``: due_at <= now)."""
+        rung = w.spec.rung
+        assert rung is not None
+        if rung.at == 0:
+            return "now"
+        key = (rung.at, rung.unit, w.d.timezone)
+        return self.params.setdefault(key, f"b{len(self.params)}")
+
+    def _scan(self, rungs: list[_Work], scope: list[Any]) -> Select[Any]:
+        """Every rung of every clock from one range scan of the running deadlines.
+
+        Per deadline, ``due`` has a bit for each rung of its clock whose bound has passed
+        and ``fired`` one for each rung with an escalation row (one read of the unique
+        key's prefix); only deadlines with a due bit not fired are joined to their issue.
+        """
+        ci, e = ClockInstance, Escalation
+        due_terms: dict[str, list[Any]] = {}  # clock → one term per rung variant
+        fired_bits: dict[tuple[str, str], int] = {}  # (clock, rung) → bits of its variants
+        for w in rungs:
+            clock, param = w.clock.name, self._param(w)
+            key = (clock, w.spec.name, param)
+            if key not in self.bits and len(due_terms.get(clock, ())) >= self.MAX_BITS:
+                self.always.add(w.id)  # no bit left: the drain's own query decides
+                continue
+            if key not in self.bits:
+                bit = self.bits[key] = len(due_terms.setdefault(clock, []))
+                due_terms[clock].append(case((_passed(ci, param), 1 << bit), else_=0))
+                fired_bits[(clock, w.spec.name)] = fired_bits.get((clock, w.spec.name), 0) | (
+                    1 << bit
+                )
+            self.of.setdefault((w.dv_id, clock), []).append((w.spec.name, self.bits[key]))
+        due = case(
+            *[(ci.clock == c, reduce(operator.add, t)) for c, t in due_terms.items()], else_=0
+        )
+        fired = (
+            select(
+                func.coalesce(
+                    func.sum(
+                        case(
+                            *[
+                                (and_(e.clock == c, e.rung == r), bits)
+                                for (c, r), bits in fired_bits.items()
+                            ],
+                            else_=0,
+                        )
+                    ),
+                    0,
+                )
+            )
+            .where(e.issue_id == ci.issue_id, e.clock_instance_id == ci.id)
+            .scalar_subquery()
+        )
+        scan = (
+            select(ci.issue_id, ci.clock, due.label("due"), fired.label("fired"))
+            .where(ci.status == "running", ci.due_at < bindparam("bmax", type_=ci.due_at.type))
+            .subquery()
+        )
+        finals: dict[tuple[str, ...], set[int]] = {}
+        for w in rungs:
+            finals.setdefault(w.finals, set()).add(w.dv_id)
+        live = or_(*[and_(*_live(sorted(dvs), f)) for f, dvs in finals.items()])
+        pending = scan.c.due.op("&")(scan.c.fired) != scan.c.due
+        return (
+            select(Issue.definition_id.label("dv"), scan.c.clock, scan.c.due, scan.c.fired)
+            .join(Issue, Issue.id == scan.c.issue_id)
+            .where(scan.c.due > 0, pending, live, *scope)
+            .distinct()
+        )
+
+    def _rule(self, works: list[_Work], scope: list[Any]) -> Select[Any]:
+        """The versions on which one count rule has an issue due."""
+        w0 = works[0]
+        assert w0.spec.rule is not None
+        q = _rule_query(w0, w0.spec.rule, sorted({w.dv_id for w in works}), scope)
+        sub = q.order_by(None).subquery()
+        tag = f"#{len(self.rules)}"
+        self.rules.append(w0)
+        return select(
+            sub.c.dv,
+            literal(tag).label("clock"),
+            literal(1).label("due"),
+            literal(0).label("fired"),
+        ).distinct()
+
+    def due(self, session: Session, bounds: _Bounds, now: datetime) -> set[tuple[int, str, str]]:
+        """``(version, clock, spec name)`` of every work with something due at ``now``."""
+        if self.empty:
+            return set()
+        params: dict[str, Any] = {
+            name: bounds.due_bound(at, unit, tz)[0] for (at, unit, tz), name in self.params.items()
+        }
+        params["now"] = now
+        params["bmax"] = max([*params.values(), now + timedelta(microseconds=1)])
+        rows: dict[tuple[int, str], int] = {}
+        found = set(self.always)
+        for dv, clock, due, fired in session.execute(self.statement, params):
+            if clock.startswith("#"):
+                w = self.rules[int(clock[1:])]
+                found.add((dv, w.clock.name, w.spec.name))
+            else:
+                rows[(dv, clock)] = rows.get((dv, clock), 0) | (due & ~fired)
+        for (dv, clock), mask in rows.items():
+            for rung, bit in self.of.get((dv, clock), ()):
+                if mask >> bit & 1:
+                    found.add((dv, clock, rung))
+        return found
+
+
+# built probes by (versions, partition); a handful per process
+_PROBES: dict[tuple[Any, ...], _Probe] = {}
+
+
+def _probe(
+    versions: Sequence[tuple[int, Definition]], works: Sequence[_Work], prefix: str | None
+) -> _Probe:
+    """The probe for these versions (built on first use)."""
+    key = (tuple((dv_id, d.version) for dv_id, d in versions), prefix)
+    probe = _PROBES.get(key)
+    if probe is None:
+        if len(_PROBES) > 64:
+            _PROBES.clear()
+        probe = _PROBES[key] = _Probe(works, prefix)
+    return probe
+
+
+def _passed(ci: Any, param: str) -> Any:
+    """The deadline is past the bound parameter ``param`` (``now``: due_at <= now)."""
+    bound = bindparam(param, type_=ci.due_at.type)
+    return ci.due_at <= bound if param == "now" else ci.due_at < bound
+
+
+def _fired(ci: Any, rung: str) -> Any:
+    """An escalation row of ``rung`` exists for this clock instance (its unique key)."""
+    return exists().where(
+        Escalation.issue_id == ci.issue_id,
+        Escalation.clock_instance_id == ci.id,
+        Escalation.rung == rung,
+    )
+
+
+def _due_rows(
+    session: Session, w: _Work, now: datetime, scope: list[Any], limit: int
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` rows on which ``w`` is due, each with its partition."""
+    return [
+        {
+            "issue_id": r.issue_id,
+            "clock_instance_id": r.cid,
+            "clock_due": _aware(r.due),
+            "partition": _partition_of(r.unit_path),
+        }
+        for r in session.execute(_due_query(w, [w.dv_id], now, scope).limit(limit))
+    ]
+
+
+def _aware(at: datetime) -> datetime:
+    # a bare aggregate may come back from SQLite without the column type's processing
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 # ------------------------------------------------------------------------------- sweep
 
 
@@ -281,404 +687,362 @@ def sweep(
     """Fire every rung and count rule due at ``now``; see the module docstring.
 
     ``unit_path_prefix`` restricts the sweep to one partition (see :func:`partitions`);
-    by default every partition is swept in turn.  Commits once per batch.
+    by default every partition is swept.  Commits once per batch.
     """
-    holder = holder or lease.new_holder()
     report = SweepReport(now)
     with db.reading() as session:
-        parts = [unit_path_prefix] if unit_path_prefix else partitions(session)
         cal = WorkCalendar.from_session(session)
-        versions = [
-            (dv.id, definition_of(dv))
-            for dv in session.scalars(select(DefinitionVersion).order_by(DefinitionVersion.id))
-        ]
-    bounds = _Bounds(cal, now)
-    for part in parts:
-        _sweep_partition(db, now, part, versions, bounds, batch, holder, lease_ttl, report)
+        bounds = _Bounds(cal, now)
+        versions = _versions(session)
+        works = _plan(versions, bounds)
+        due = _probe(versions, works, unit_path_prefix).due(session, bounds, now)
+    if not due:  # the common case: a handful of statements, no write transaction
+        return report
+    options = _Options(unit_path_prefix, batch, holder or lease.new_holder(), lease_ttl)
+    run = _Run(db, now, bounds, options, report)
+    try:
+        fired: set[tuple[int, str, str]] = set()  # (version, clock, rung) fired by this sweep
+        for w in works:
+            rule = w.spec.rule
+            # a rule whose rung fired just now may have become due since the probe
+            counted = rule is not None and (w.dv_id, w.clock.name, rule.rung) in fired
+            if (w.id in due or counted) and run.drain(w):
+                fired.add((w.dv_id, w.clock.name, w.spec.name))
+    finally:
+        run.release()
     return report
 
 
-@dataclass
-class _Partition:
-    """One partition being swept, and whether this sweep holds its SQLite lease."""
+def _partition_of(unit_path: str) -> str:
+    """The partition (see :func:`partitions`) of an issue of the unit at ``unit_path``."""
+    segments = unit_path.strip("/").split("/")
+    return f"={unit_path}" if len(segments) == 1 else f"/{segments[0]}/{segments[1]}/"
 
-    name: str
+
+def _lock_name(partition: str) -> str:
+    return f"sweep:{partition}"
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How one sweep runs: its partition (if one), batch size and lease holder."""
+
+    prefix: str | None
+    batch: int
     holder: str
     ttl: timedelta
-    on_sqlite: bool
-    leased: bool = False
 
-    @property
-    def lock(self) -> str:
-        return f"sweep:{self.name}"
 
-    def hold(self, session: Session) -> str | None:
-        """Inside a write transaction: make sure we may work; else say who holds it."""
+class _Run:
+    """The write side of one sweep: batches, partition locks and leases, what was skipped."""
+
+    def __init__(
+        self,
+        db: WritableDatabase,
+        now: datetime,
+        bounds: _Bounds,
+        options: _Options,
+        report: SweepReport,
+    ) -> None:
+        self.db, self.now, self.bounds, self.report = db, now, bounds, report
+        self.prefix, self.batch = options.prefix, options.batch
+        self.holder, self.ttl = options.holder, options.ttl
+        self.on_sqlite = db.engine.dialect.name == "sqlite"
+        self.busy: set[str] = set()  # partitions another sweep works in: left to it
+        self.held: set[str] = set()  # SQLite leases this sweep holds
+
+    def drain(self, w: _Work) -> bool:
+        """Fire ``w`` batch by batch until nothing is due; whether anything fired."""
+        outcome = self.report.rung(w.key)
+        outcome.provisional |= w.provisional
+        before = outcome.fired
+        while True:
+            with self.db.writing() as session:
+                rows = _due_rows(session, w, self.now, _scope(self.prefix, self.busy), self.batch)
+                mine = self._claim(session, rows)
+                if mine:
+                    self.report.batches += 1
+                    _fire(session, w, mine, self.now, self.bounds, outcome)
+                    self._worked_in({r["partition"] for r in mine})
+                if len(rows) == self.batch:  # more may come in the next transaction
+                    self._keep(session, {r["partition"] for r in mine})
+            if len(rows) < self.batch:
+                return outcome.fired > before
+
+    def _claim(self, session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows of partitions this sweep may work in; the other partitions are skipped."""
+        refused = self._refused(session, sorted({r["partition"] for r in rows}))
+        for part, why in refused.items():
+            self.busy.add(part)
+            self.report.skipped.append((part, why))
+        return [r for r in rows if r["partition"] not in refused]
+
+    def _refused(self, session: Session, parts: list[str]) -> dict[str, str]:
+        """Partitions another sweep holds: why, by partition (locks taken on the rest)."""
+        if not parts:
+            return {}
         if not self.on_sqlite:
-            if lease.try_xact_lock(session, self.lock):
-                return None
-            return "another sweep holds its advisory lock"
-        if lease.acquire(session, self.lock, self.holder, self.ttl):
-            self.leased = True
-            return None
-        return f"lease held by {lease.holder_of(session, self.lock)}"
+            got = _try_xact_locks(session, [_lock_name(p) for p in parts])
+            return {p: "another sweep holds its advisory lock" for p in parts if not got[p]}
+        # SQLite: the write lock already excludes every other writer for this transaction;
+        # only a lease another sweep keeps between its transactions makes a partition busy
+        refused = {}
+        names = [_lock_name(p) for p in parts]
+        for name, who in session.execute(
+            select(Lease.name, Lease.holder).where(Lease.name.in_(names))
+        ).all():
+            part = name.removeprefix("sweep:")
+            if who == self.holder:
+                continue
+            if lease.acquire(session, name, self.holder, self.ttl):  # expired, or holder died
+                self.held.add(part)
+            else:
+                refused[part] = f"lease held by {who}"
+        return refused
+
+    def _keep(self, session: Session, parts: set[str]) -> None:
+        """SQLite: lease partitions whose work goes on in a later transaction."""
+        if self.on_sqlite:
+            for part in sorted(parts):
+                if lease.acquire(session, _lock_name(part), self.holder, self.ttl):
+                    self.held.add(part)
+
+    def _worked_in(self, parts: set[str]) -> None:
+        self.report.partitions += sorted(parts - set(self.report.partitions))
+
+    def release(self) -> None:
+        """Give back the SQLite leases this sweep took (none when every batch was its last)."""
+        if self.held:
+            with self.db.writing() as session:
+                for part in sorted(self.held):
+                    lease.release(session, _lock_name(part), self.holder)
+            self.held.clear()
 
 
-def _sweep_partition(
-    db: WritableDatabase,
-    now: datetime,
-    part: str,
-    versions: Sequence[tuple[int, Definition]],
-    bounds: _Bounds,
-    batch: int,
-    holder: str,
-    ttl: timedelta,
-    report: SweepReport,
-) -> None:
-    p = _Partition(part, holder, ttl, db.engine.dialect.name == "sqlite")
-    with db.reading() as session:
-        # the earliest running deadline per (definition version, clock) of this partition:
-        # (version, clock) pairs without running instances, and rungs whose bound lies
-        # before every running deadline, need no query at all
-        earliest = {
-            (r.definition_id, r.clock): r.first
-            for r in session.execute(
-                select(
-                    Issue.definition_id,
-                    ClockInstance.clock,
-                    func.min(ClockInstance.due_at).label("first"),
-                )
-                .join(Issue, Issue.id == ClockInstance.issue_id)
-                .where(ClockInstance.status == "running", _partition_filter(part))
-                .group_by(Issue.definition_id, ClockInstance.clock)
-            )
-        }
-    try:
-        for dv_id, d in versions:
-            for clock in d.clocks.values():
-                first = earliest.get((dv_id, clock.name))
-                if first is None:
-                    continue
-                specs = [
-                    _Spec.of_rung(r) for r in clock.ladder if _may_be_due(r, first, now, bounds, d)
-                ]
-                specs += [_Spec.of_rule(r) for r in clock.count_rules]
-                for spec in specs:
-                    if not _drain(db, now, p, dv_id, d, clock, spec, bounds, batch, report):
-                        return
-        report.partitions.append(part)
-    finally:
-        if p.leased:
-            with db.writing() as session:
-                lease.release(session, p.lock, holder)
+def _try_xact_locks(session: Session, names: list[str]) -> dict[str, bool]:
+    """``lease.try_xact_lock`` for several partitions in one statement (PostgreSQL)."""
+    keys = {lease.lock_key(name): name for name in names}
+    got = session.execute(
+        text(
+            "SELECT t.k, pg_try_advisory_xact_lock(t.k) "
+            "FROM unnest(CAST(:keys AS bigint[])) AS t(k)"
+        ),
+        {"keys": list(keys)},
+    ).all()
+    return {keys[k].removeprefix("sweep:"): bool(ok) for k, ok in got}
 
 
-def _may_be_due(rung: Rung, first: datetime, now: datetime, bounds: _Bounds, d: Definition) -> bool:
-    """Whether any running deadline (the earliest is ``first``) can have ``rung`` due."""
-    if first.tzinfo is None:  # SQLite aggregates come back without the type's processing
-        first = first.replace(tzinfo=now.tzinfo)
-    if rung.at == 0:
-        return first <= now
-    return first < bounds.due_bound(rung.at, rung.unit, d.timezone)[0]
-
-
-def _drain(
-    db: WritableDatabase,
-    now: datetime,
-    p: _Partition,
-    dv_id: int,
-    d: Definition,
-    clock: Clock,
-    spec: _Spec,
-    bounds: _Bounds,
-    batch: int,
-    report: SweepReport,
-) -> bool:
-    """Fire ``spec`` batch by batch until nothing is due; False when the partition is busy.
-
-    A cheap read (``LIMIT 1``) comes first, so a sweep with nothing to do never opens a
-    write transaction (no lock, no fsync); the authoritative selection is repeated inside
-    the write transaction.
-    """
-    key = f"{d.name}/{clock.name}/{spec.name}"
-    bound: datetime | None = None
-    if spec.rung is not None and spec.rung.at != 0:
-        bound, provisional = bounds.due_bound(spec.rung.at, spec.rung.unit, d.timezone)
-        if provisional:
-            report.rung(key).provisional = True
-
-    def due(session: Session, limit: int) -> list[dict[str, Any]]:
-        if spec.rung is not None:
-            return _due_rung_rows(session, p.name, dv_id, d, clock, spec.rung, now, bound, limit)
-        assert spec.rule is not None
-        return _due_rule_rows(session, p.name, dv_id, d, clock, spec.rule, limit)
-
-    while True:
-        with db.reading() as session:
-            if not due(session, 1):
-                return True
-        with db.writing() as session:
-            busy = p.hold(session)
-            if busy:
-                report.skipped.append((p.name, busy))
-                return False
-            rows = due(session, batch)
-            if not rows:
-                return True
-            report.batches += 1
-            _fire(session, d, clock, spec, rows, now, bounds, report.rung(key))
-        if len(rows) < batch:
-            return True
-
-
-def _live_issue_filter(part: str, dv_id: int, d: Definition) -> Any:
-    """Issues of this definition version and partition that may still escalate."""
-    final = sorted(name for name, st in d.states.items() if st.final)
-    conds: list[Any] = [Issue.definition_id == dv_id, _partition_filter(part)]
-    if final:
-        conds.append(Issue.state.not_in(final))
-    return and_(*conds)
-
-
-def _due_rung_rows(
-    session: Session,
-    part: str,
-    dv_id: int,
-    d: Definition,
-    clock: Clock,
-    rung: Rung,
-    now: datetime,
-    bound: datetime | None,
-    batch: int,
-) -> list[dict[str, Any]]:
-    """Running instances of ``clock`` whose ``rung`` is due and has no escalation yet."""
-    ci = ClockInstance
-    due = ci.due_at <= now if bound is None else ci.due_at < bound
-    fired = exists().where(
-        Escalation.issue_id == ci.issue_id,
-        Escalation.clock_instance_id == ci.id,
-        Escalation.rung == rung.name,
-    )
-    q = (
-        select(ci.id, ci.issue_id, ci.due_at)
-        .join(Issue, Issue.id == ci.issue_id)
-        .where(
-            ci.clock == clock.name,
-            ci.status == "running",
-            due,
-            ~fired,
-            _live_issue_filter(part, dv_id, d),
-        )
-        .order_by(ci.id)
-        .limit(batch)
-    )
-    return [
-        {"issue_id": r.issue_id, "clock_instance_id": r.id, "clock_due": r.due_at}
-        for r in session.execute(q)
-    ]
-
-
-def _due_rule_rows(
-    session: Session,
-    part: str,
-    dv_id: int,
-    d: Definition,
-    clock: Clock,
-    rule: CountRule,
-    batch: int,
-) -> list[dict[str, Any]]:
-    """Issues on which ``rule``'s rung has fired ``count`` times (consecutively if asked)."""
-    e, ci = Escalation, ClockInstance
-    e2 = aliased(Escalation)
-    done = exists().where(e2.issue_id == e.issue_id, e2.clock == clock.name, e2.rung == rule.name)
-    base = [e.clock == clock.name, e.rung == rule.rung, ~done, _live_issue_filter(part, dv_id, d)]
-    q = select(
-        e.issue_id, func.max(e.clock_instance_id).label("cid"), func.max(e.due_at).label("due")
-    ).join(Issue, Issue.id == e.issue_id)
-    if rule.consecutive:
-        # generations of a clock are consecutive integers per issue: the newest generation
-        # that fired the rung, and the N-1 before it, must all have fired it
-        ci2, e3 = aliased(ClockInstance), aliased(Escalation)
-        newest = (
-            select(e3.issue_id.label("issue_id"), func.max(ci2.generation).label("g"))
-            .join(ci2, ci2.id == e3.clock_instance_id)
-            .where(e3.clock == clock.name, e3.rung == rule.rung)
-            .group_by(e3.issue_id)
-            .subquery()
-        )
-        q = (
-            q.join(ci, ci.id == e.clock_instance_id)
-            .join(newest, newest.c.issue_id == e.issue_id)
-            .where(*base, ci.generation > newest.c.g - rule.count)
-        )
-    else:
-        q = q.where(*base)
-    q = q.group_by(e.issue_id).having(func.count() >= rule.count).order_by(e.issue_id).limit(batch)
-    return [
-        {"issue_id": r.issue_id, "clock_instance_id": r.cid, "clock_due": r.due}
-        for r in session.execute(q)
-    ]
+# ------------------------------------------------------------------------------- firing
 
 
 def _insert_escalations(session: Session, rows: list[dict[str, Any]]) -> list[Any]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: only rows this transaction created."""
     dialect = session.get_bind().dialect.name
-    ins: Any
+    stmt: Any
     if dialect == "postgresql":
-        ins = postgresql.insert(Escalation)
+        stmt = postgresql.insert(ESCALATION_TABLE)
     elif dialect == "sqlite":
-        ins = sqlite.insert(Escalation)
+        stmt = sqlite.insert(ESCALATION_TABLE)
     else:  # pragma: no cover - Rectiflow runs on SQLite and PostgreSQL only
-        ins = insert(Escalation)
-    stmt = ins.values(rows)
+        stmt = insert(ESCALATION_TABLE)
     if hasattr(stmt, "on_conflict_do_nothing"):
         stmt = stmt.on_conflict_do_nothing(index_elements=["issue_id", "clock_instance_id", "rung"])
+    # an executemany: one statement compiled once, batched into multi-row INSERTs
     stmt = stmt.returning(
         Escalation.id, Escalation.issue_id, Escalation.clock_instance_id, Escalation.due_at
     )
-    return list(session.execute(stmt))
-
-
-class _Recipients:
-    """``outbox.resolve`` with a per-batch cache (recipients depend on the unit, not the issue)."""
-
-    PER_ISSUE = {"requester", "actor"}
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.cache: dict[tuple[Any, ...], list[int]] = {}
-
-    def __call__(self, issue: Issue, names: Iterable[str]) -> list[int]:
-        names = tuple(sorted(names))
-        if self.PER_ISSUE & set(names):
-            return outbox.resolve(self.session, issue, names)
-        key = (issue.unit_id, issue.unit_path, issue.restricted, issue.checker_id, names)
-        if key not in self.cache:
-            self.cache[key] = outbox.resolve(self.session, issue, names)
-        return self.cache[key]
+    return sorted(session.execute(stmt, rows).all(), key=lambda esc: esc.id)
 
 
 def _fire(
     session: Session,
-    d: Definition,
-    clock: Clock,
-    spec: _Spec,
+    w: _Work,
     rows: list[dict[str, Any]],
     now: datetime,
     bounds: _Bounds,
     outcome: RungOutcome,
 ) -> None:
-    """Record ``spec`` for ``rows`` with its events, letters, outbox rows and warning level."""
+    """Record ``w`` for ``rows`` with its events, letters, outbox rows and warning level.
+
+    A constant number of statements per batch, whatever its size: each kind of row goes
+    in with one statement.
+    """
     for row in rows:
-        if spec.rung is not None:
-            instant, _prov = bounds.instant(
-                row["clock_due"], spec.rung.at, spec.rung.unit, d.timezone
-            )
-        else:
-            instant = row["clock_due"]
-        row["rung_at"] = instant
-    values = [
-        {
-            "issue_id": r["issue_id"],
-            "clock_instance_id": r["clock_instance_id"],
-            "clock": clock.name,
-            "rung": spec.name,
-            "level": spec.level,
-            "due_at": r["rung_at"],
-            "fired_at": now,
-        }
-        for r in rows
-    ]
-    inserted = _insert_escalations(session, values)
+        row["rung_at"] = (
+            bounds.instant(row["clock_due"], w.spec.rung.at, w.spec.rung.unit, w.d.timezone)[0]
+            if w.spec.rung is not None
+            else row["clock_due"]
+        )
+    inserted = _insert_escalations(
+        session,
+        [
+            {
+                "issue_id": r["issue_id"],
+                "clock_instance_id": r["clock_instance_id"],
+                "clock": w.clock.name,
+                "rung": w.spec.name,
+                "level": w.spec.level,
+                "due_at": r["rung_at"],
+                "fired_at": now,
+            }
+            for r in rows
+        ],
+    )
     if not inserted:
         return
     by_issue = {r["issue_id"]: r for r in rows}
     issues = {
         i.id: i
-        for i in session.scalars(select(Issue).where(Issue.id.in_([r.issue_id for r in inserted])))
+        for i in session.scalars(select(Issue).where(Issue.id.in_([e.issue_id for e in inserted])))
     }
-    # the warning level: raise (never lower) and bump the version so open forms get a 409
-    raised: set[int] = set()
-    if spec.level in CARD_LEVELS:
-        lower = [lvl for lvl, rank in LEVEL_RANK.items() if rank < LEVEL_RANK[spec.level]]
-        raised = {
-            i.id
-            for i in issues.values()
-            if LEVEL_RANK.get(i.warning_level, 0) < LEVEL_RANK[spec.level]
-        }
-        if raised:
-            session.execute(
-                update(Issue)
-                .where(Issue.id.in_(sorted(raised)), Issue.warning_level.in_(lower))
-                .values(warning_level=spec.level, version=Issue.version + 1)
-                .execution_options(synchronize_session=False)
-            )
-    outcome.raised += len(raised)
-    # letters first, so the event can name the letter's number
-    letter_of: dict[int, letters.Letter] = {}
-    if spec.letter:
-        for esc in inserted:
-            issue = issues[esc.issue_id]
-            new_final = None
-            if spec.letter == "admonition":
-                new_final = _admonition_final_date(bounds, now, d.timezone)
-            letter_of[esc.id] = letters.issue_letter(
-                session,
-                issue,
-                spec.letter,
-                now,
-                tz=d.timezone,
-                due_at=by_issue[esc.issue_id]["clock_due"],
-                rung_label=spec.label,
-                new_final_date=new_final,
-            )
-        session.flush()
-        session.execute(
-            update(Escalation),
-            [{"id": eid, "letter_id": letter.id} for eid, letter in letter_of.items()],
-        )
-        outcome.letters += len(letter_of)
+    raised = _raise_level(session, w.spec, issues.values())
+    # the chain's lock (PostgreSQL) comes first: it also serialises the letters' numbering
+    # with every other sweep, so the count the numbers start from is never stale
     chain = audit.Chain(session)
-    events = {}
-    for esc in inserted:
-        issue = issues[esc.issue_id]
-        rung_at = by_issue[esc.issue_id]["rung_at"]
-        letter = letter_of.get(esc.id)
+    letter_of = _write_letters(session, w, inserted, issues, by_issue, now, bounds)
+    fired = _Fired(w, inserted, issues, by_issue, raised, letter_of, now)
+    event_of = _write_events(session, chain, fired)
+    outcome.notifications += _write_outbox(session, w.spec, inserted, issues, event_of, now)
+    outcome.raised += len(raised)
+    outcome.letters += len(letter_of)
+    outcome.fired += len(inserted)
+
+
+def _raise_level(session: Session, spec: _Spec, issues: Iterable[Issue]) -> set[int]:
+    """Raise (never lower) the warning level and bump the version so open forms get a 409."""
+    if spec.level not in CARD_LEVELS:
+        return set()
+    rank = LEVEL_RANK[spec.level]
+    raised = {i.id for i in issues if LEVEL_RANK.get(i.warning_level, 0) < rank}
+    if raised:
+        lower = [lvl for lvl, r in LEVEL_RANK.items() if r < rank]
+        session.execute(
+            update(Issue)
+            .where(Issue.id.in_(sorted(raised)), Issue.warning_level.in_(lower))
+            .values(warning_level=spec.level, version=Issue.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    return raised
+
+
+def _write_letters(
+    session: Session,
+    w: _Work,
+    inserted: list[Any],
+    issues: dict[int, Issue],
+    by_issue: dict[int, dict[str, Any]],
+    now: datetime,
+    bounds: _Bounds,
+) -> dict[int, letters.Issued]:
+    """One numbered letter per escalation (if the rung issues one), linked to it."""
+    kind = w.spec.letter
+    if not kind:
+        return {}
+    new_final = _admonition_final_date(bounds, now, w.d.timezone) if kind == "admonition" else None
+    issued = letters.issue_letters(
+        session,
+        [
+            letters.LetterRequest(issues[e.issue_id], by_issue[e.issue_id]["clock_due"])
+            for e in inserted
+        ],
+        kind,
+        now,
+        tz=w.d.timezone,
+        rung_label=w.spec.label,
+        new_final_date=new_final,
+    )
+    esc = ESCALATION_TABLE
+    session.execute(
+        update(esc).where(esc.c.id == bindparam("eid")).values(letter_id=bindparam("lid")),
+        [{"eid": e.id, "lid": letter.id} for e, letter in zip(inserted, issued, strict=True)],
+    )
+    return {e.id: letter for e, letter in zip(inserted, issued, strict=True)}
+
+
+@dataclass
+class _Fired:
+    """What one batch recorded, as the event texts need it."""
+
+    w: _Work
+    inserted: list[Any]
+    issues: dict[int, Issue]
+    by_issue: dict[int, dict[str, Any]]
+    raised: set[int]
+    letter_of: dict[int, letters.Issued]
+    now: datetime
+
+    def event_fields(self, esc: Any) -> dict[str, Any]:
+        """The audit event of escalation ``esc`` (fields as on :class:`Event`)."""
+        w, issue, row = self.w, self.issues[esc.issue_id], self.by_issue[esc.issue_id]
+        raised = esc.issue_id in self.raised
         data: dict[str, Any] = {
-            "kind": spec.kind,
-            "clock": clock.name,
-            "rung": spec.name,
-            "level": spec.level,
+            "kind": w.spec.kind,
+            "clock": w.clock.name,
+            "rung": w.spec.name,
+            "level": w.spec.level,
             "escalation_id": esc.id,
             "clock_instance_id": esc.clock_instance_id,
-            "due_at": by_issue[esc.issue_id]["clock_due"].isoformat(),
-            "rung_at": rung_at.isoformat(),
-            "v": issue.version + (1 if esc.issue_id in raised else 0),
+            "due_at": row["clock_due"].isoformat(),
+            "rung_at": row["rung_at"].isoformat(),
+            "v": issue.version + (1 if raised else 0),
         }
-        if now - rung_at > LATE_AFTER:
+        if self.now - row["rung_at"] > LATE_AFTER:
             data["late"] = True
-        if esc.issue_id in raised:
-            data["changes"] = {"warning_level": [issue.warning_level, spec.level]}
+        if raised:
+            data["changes"] = {"warning_level": [issue.warning_level, w.spec.level]}
+        letter = self.letter_of.get(esc.id)
         if letter is not None:
             data["letter"] = letter.number
             if letter.new_final_date:
                 data["new_final_date"] = letter.new_final_date.isoformat()
-        events[esc.id] = chain.append(
-            issue_id=issue.id,
-            at=now,
-            actor_id=None,
-            actor_role="system",
-            actor_unit_id=None,
-            action=f"escalate:{spec.name}",
-            from_state=issue.state,
-            to_state=issue.state,
-            definition_version=d.version,
-            data=data,
-        )
-    session.flush()
-    recipients = _Recipients(session)
+        return {
+            "issue_id": issue.id,
+            "at": self.now,
+            "actor_id": None,
+            "actor_role": "system",
+            "actor_unit_id": None,
+            "action": f"escalate:{w.spec.name}",
+            "from_state": issue.state,
+            "to_state": issue.state,
+            "definition_version": w.d.version,
+            "data": data,
+        }
+
+
+_EVENT_COLUMNS = [c.key for c in EVENT_TABLE.columns if not c.primary_key]
+
+
+def _write_events(session: Session, chain: audit.Chain, fired: _Fired) -> dict[int, int]:
+    """One hash-chained event per escalation, in one INSERT; escalation id → event id.
+
+    :class:`audit.Chain` links and hashes them (and adds them to the session); the ORM
+    would then flush them one INSERT each on SQLite, where it cannot match RETURNING rows
+    to objects, so they leave the session and go in as one executemany instead, their ids
+    matched back by their unique hash.
+    """
+    with session.no_autoflush:
+        events = {esc.id: chain.append(**fired.event_fields(esc)) for esc in fired.inserted}
+        for ev in events.values():
+            session.expunge(ev)
+    rows = [{c: getattr(ev, c) for c in _EVENT_COLUMNS} for ev in events.values()]
+    ids = dict(session.execute(insert(EVENT_TABLE).returning(Event.hash, Event.id), rows).all())
+    return {esc_id: ids[ev.hash] for esc_id, ev in events.items()}
+
+
+def _write_outbox(
+    session: Session,
+    spec: _Spec,
+    inserted: list[Any],
+    issues: dict[int, Issue],
+    event_of: dict[int, int],
+    now: datetime,
+) -> int:
+    """``outbox.enqueue`` for the whole batch: the same rows, in one INSERT."""
+    audience = _Audience(session, spec.notify, [issues[e.issue_id] for e in inserted])
+    rows = []
     for esc in inserted:
         issue = issues[esc.issue_id]
+        subject, body = outbox.render("escalation", issue, spec.label)
         payload = {
             "issue_id": issue.id,
             "number": issue.number,
@@ -686,19 +1050,118 @@ def _fire(
             "rung": spec.name,
             "level": spec.level,
         }
-        outcome.notifications += outbox.enqueue(
-            session,
-            issue,
-            recipients(issue, spec.notify),
-            "escalation",
-            spec.label,
-            now,
-            events[esc.id],
-            key=f"esc{esc.id}",
-            payload=payload,
-        )
-    outcome.fired += len(inserted)
-    session.flush()
+        rows += [
+            {
+                "dedupe_key": f"esc{esc.id}:{person.id}:{channel}"[:160],
+                "event_id": event_of[esc.id],
+                "issue_id": issue.id,
+                "recipient_id": person.id,
+                "channel": channel,
+                "template": "escalation",
+                "subject": subject,
+                "body": body,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for person in audience.of(issue)
+            for channel in outbox.channels_for(person)
+        ]
+    if rows:
+        session.execute(insert(OUTBOX_TABLE), rows)
+    return len(rows)
+
+
+class _Audience:
+    """``outbox.recipients`` for a whole batch: one membership read for all its units.
+
+    The same rules as ``outbox.recipients`` (which stays the single-issue path): unit
+    roles at the issue's own unit, ladder roles at the nearest ancestor level that has
+    one, the spot-check member, active users only; a restricted issue tells office and
+    discipline only.  Names that need a read per issue (``requester``, ``actor``) fall
+    back to ``outbox.recipients``.
+    """
+
+    UNIT_ROLES = {"responsible_unit": ("unit_user", "unit_head"), "unit_head": ("unit_head",)}
+    PER_ISSUE = {"requester", "actor"}
+
+    def __init__(self, session: Session, names: Iterable[str], issues: list[Issue]) -> None:
+        self.session, self.names = session, frozenset(names)
+        self.by_unit: dict[int, list[Any]] = {}
+        self.people: dict[int, outbox.Recipient] = {}
+        conds = []
+        unit_roles = self._unit_roles(self.names)
+        ladder = self.names & outbox.LADDER_ROLES
+        if unit_roles:
+            units = {i.unit_id for i in issues}
+            conds.append(and_(Membership.unit_id.in_(units), Membership.role.in_(unit_roles)))
+        if ladder:
+            above = {u for i in issues for u in _ancestor_ids(i)}
+            conds.append(and_(Membership.unit_id.in_(above), Membership.role.in_(ladder)))
+        if conds:
+            for row in session.execute(
+                select(
+                    Membership.user_id,
+                    Membership.role,
+                    Membership.unit_id,
+                    User.email,
+                    User.preferences,
+                )
+                .join(User, User.id == Membership.user_id)
+                .where(or_(*conds), User.active)
+                .order_by(Membership.id)
+            ):
+                self.by_unit.setdefault(row.unit_id, []).append(row)
+        spot = "spot_check" in self.names
+        checkers = {i.checker_id for i in issues if i.checker_id} if spot else set()
+        if checkers:
+            self.people = {
+                uid: outbox.Recipient(uid, email, prefs)
+                for uid, email, prefs in session.execute(
+                    select(User.id, User.email, User.preferences).where(
+                        User.id.in_(checkers), User.active
+                    )
+                )
+            }
+
+    def _unit_roles(self, names: Iterable[str]) -> set[str]:
+        return {role for name in names for role in self.UNIT_ROLES.get(name, ())}
+
+    def of(self, issue: Issue) -> list[outbox.Recipient]:
+        """The recipients of ``issue``: unit roles first, then the named individuals."""
+        names = set(self.names)
+        if issue.restricted:
+            names &= outbox.RESTRICTED_RECIPIENTS
+        if names & self.PER_ISSUE:
+            return outbox.recipients(self.session, issue, names)
+        ancestors = _ancestor_ids(issue)
+        depth = {unit_id: n for n, unit_id in enumerate(ancestors)}
+        unit_roles, ladder = self._unit_roles(names), names & outbox.LADDER_ROLES
+        rows = [
+            r
+            for unit_id in dict.fromkeys([issue.unit_id, *ancestors])
+            for r in self.by_unit.get(unit_id, ())
+            if (r.unit_id == issue.unit_id and r.role in unit_roles)
+            or (r.role in ladder and r.unit_id in depth)
+        ]
+        # a role up the tree is told at its nearest level only (as outbox.recipients)
+        nearest: dict[str, int] = {}
+        for r in rows:
+            if r.role in outbox.LADDER_ROLES:
+                nearest[r.role] = max(nearest.get(r.role, -1), depth[r.unit_id])
+        found: dict[int, outbox.Recipient] = {}
+        for r in rows:
+            if r.role not in outbox.LADDER_ROLES or depth[r.unit_id] == nearest[r.role]:
+                found.setdefault(r.user_id, outbox.Recipient(r.user_id, r.email, r.preferences))
+        if "spot_check" in names and issue.checker_id in self.people:
+            found.setdefault(issue.checker_id, self.people[issue.checker_id])
+        return list(found.values())
+
+
+def _ancestor_ids(issue: Issue) -> list[int]:
+    return [int(p) for p in issue.unit_path.strip("/").split("/") if p]
 
 
 def _admonition_final_date(bounds: _Bounds, now: datetime, tz: str) -> date:
