@@ -1,10 +1,12 @@
 """Exactly-once effects under concurrency and crashes: several sweeps at once (threads and
-processes, SQLite and PostgreSQL) and a sweep killed with SIGKILL at random points."""
+processes, SQLite and PostgreSQL) and a sweep killed with SIGKILL at random points; letter
+numbers stay unique and gap-free through all of it."""
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -48,6 +50,11 @@ def assert_exactly_once(db, n: int) -> None:
         escs = s.scalars(select(Escalation).where(Escalation.clock == "sign_for")).all()
         assert Counter(e.rung for e in escs) == {"remind_1": n, "yellow": n, "red": n}
         assert s.scalar(select(func.count()).select_from(Letter)) == 2 * n
+        for kind in ("reminder", "supervision_notice"):  # numbered 1..n: unique, no gap
+            numbers = s.scalars(select(Letter.number).where(Letter.kind == kind))
+            assert sorted(int(re.search(r"第(\d+)号", x).group(1)) for x in numbers) == list(
+                range(1, n + 1)
+            )
         events = Counter(
             ev.data["escalation_id"]
             for ev in s.scalars(select(Event).where(Event.action.startswith("escalate:")))
