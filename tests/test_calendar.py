@@ -172,6 +172,19 @@ def test_add_and_between_agree(cal, day, n):
     assert cal.working_days_between(back, day) == n - 1 + cal.is_workday(day)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    a=st.dates(min_value=date(2003, 6, 1), max_value=date(2028, 6, 30)),
+    b=st.dates(min_value=date(2003, 6, 1), max_value=date(2028, 6, 30)),
+)
+def test_between_counts_what_a_walk_counts(cal, a, b):
+    """The running counts per year agree with walking day by day, across loaded and
+    provisional years and in both directions."""
+    lo, hi = min(a, b), max(a, b)
+    walked = sum(cal.is_workday(lo + timedelta(days=i)) for i in range(1, (hi - lo).days + 1))
+    assert cal.working_days_between(a, b) == (walked if a <= b else -walked)
+
+
 # ------------------------------------------------------------------ natural days and months
 
 

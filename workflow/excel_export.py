@@ -107,7 +107,7 @@ def ledger_statement(user: User, f: queries.Filters, session: Session, now: date
         .where(
             visible_clause(user),
             Issue.kind.in_(queries.LEDGER_KINDS),
-            *queries._filter_clauses(session, f, now),
+            *queries.filter_clauses(session, f, now),
         )
         .order_by(Issue.unit_path, Issue.id)
     )

@@ -137,10 +137,6 @@ def filter_clauses(session: Session, f: Filters, now: datetime) -> list[ColumnEl
     return out
 
 
-# the old private name, still used by workflow/excel_export.py (another engineer's file)
-_filter_clauses = filter_clauses
-
-
 def escape_like(text: str) -> str:
     """``text`` with LIKE wildcards escaped (use with ``escape='\\\\'``)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
