@@ -72,6 +72,27 @@ def test_in_app_delivery_is_deduped_and_readable(world):
         assert unread_count(s, clerk.id) == 0
 
 
+def test_the_bell_counts_unread_and_lists_the_newest_in_one_query(world):
+    """The bell's single query (a window count) agrees with the count and the inbox."""
+    from workflow import queries
+
+    escalate_one(world)
+    now = local(2026, 9, 30, 10)
+    dispatch_all(world.db, now, {})
+    with world.db.writing() as s:
+        clerk = s.scalars(select(User).where(User.username == "clerk")).one()
+        n = unread_count(s, clerk.id)
+        unread, latest = queries.bell(s, clerk, size=2)
+        assert unread == n >= 3 and len(latest) == 2
+        assert [m.id for m in latest] == [m.id for m in queries.inbox(s, clerk, 1, 2).items]
+        mark_read(s, clerk.id, now)
+        s.expire_all()  # mark_read is one UPDATE; the loaded messages are stale
+        unread, latest = queries.bell(s, clerk)
+        assert unread == 0 and latest and all(m.read_at for m in latest)
+        other = s.scalars(select(User).where(User.username == "checker")).one()
+        assert all(m.user_id == other.id for m in queries.bell(s, other)[1])
+
+
 def test_email_with_chinese_subject_through_a_real_smtp_server(sqlite_world):
     from aiosmtpd.controller import Controller
 

@@ -839,6 +839,19 @@ def unread_count(session: Session, user: User) -> int:
     )
 
 
+def bell(session: Session, user: User, size: int = 6) -> tuple[int, list[InboxMessage]]:
+    """The unread count and the newest ``size`` messages of ``user``, in one query (the bell
+    is on every page: the count rides along as a window over all of the user's messages)."""
+    unread = func.count().filter(InboxMessage.read_at.is_(None)).over()
+    rows = session.execute(
+        select(InboxMessage, unread)
+        .where(InboxMessage.user_id == user.id)
+        .order_by(InboxMessage.read_at.is_not(None), InboxMessage.id.desc())
+        .limit(size)
+    ).all()
+    return (int(rows[0][1]) if rows else 0), [r[0] for r in rows]
+
+
 def inbox(session: Session, user: User, page: int = 1, size: int = 10) -> Page:
     """``user``'s in-app messages, newest first."""
     stmt = (

@@ -174,7 +174,8 @@ def register(app: Flask) -> None:
 def bell_state() -> dict[str, object]:
     """Unread count and the latest few messages of the logged-in user (for the bell)."""
     from web.auth import me
-    from workflow.queries import inbox, unread_count
+    from workflow.queries import bell
 
     db = get_session()
-    return {"unread": unread_count(db, me()), "latest": inbox(db, me(), 1, 6).items}
+    unread, latest = bell(db, me())
+    return {"unread": unread, "latest": latest}
