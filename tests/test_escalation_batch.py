@@ -156,7 +156,7 @@ def test_batched_recipients_equal_outbox_recipients_issue_by_issue(world):
         issues[0].checker_id = world.users["checker"]
         s.flush()
         for names in NAME_SETS:
-            audience = escalation._Audience(s, names, issues)
+            audience = outbox.Audience(s, names, issues)
             for issue in issues:
                 got = audience.of(issue)
                 want = outbox.recipients(s, issue, names)

@@ -31,7 +31,7 @@ How it finds due rungs without looping over open issues
 Batches
     A batch sends a constant number of statements whatever its size (about 16 with
     letters): the issues in one read, recipients for all of them from one membership read
-    (:class:`_Audience`, the rules of ``outbox.recipients``), letters numbered from one
+    (:class:`outbox.Audience`: one membership read per batch), letters numbered from one
     count and inserted together (``letters.issue_letters``), events linked by
     ``audit.Chain`` and inserted together, outbox rows as one executemany.
 
@@ -108,13 +108,9 @@ from workflow.models import (
     ClockInstance,
     DefinitionVersion,
     Escalation,
-    Event,
     Issue,
     Lease,
-    Membership,
-    Outbox,
     Unit,
-    User,
 )
 from workflow.registry import definition_of
 from workflow.scope import path_range
@@ -124,8 +120,6 @@ log = logging.getLogger(__name__)
 LEVEL_RANK = {"green": 0, "reminder": 0, "yellow": 1, "red": 2}
 CARD_LEVELS = ("yellow", "red")
 LATE_AFTER = timedelta(days=1)
-EVENT_TABLE = cast(Table, Event.__table__)  # Core inserts: one statement for a batch
-OUTBOX_TABLE = cast(Table, Outbox.__table__)
 ESCALATION_TABLE = cast(Table, Escalation.__table__)
 
 
@@ -1009,24 +1003,13 @@ class _Fired:
         }
 
 
-_EVENT_COLUMNS = [c.key for c in EVENT_TABLE.columns if not c.primary_key]
-
-
 def _write_events(session: Session, chain: audit.Chain, fired: _Fired) -> dict[int, int]:
-    """One hash-chained event per escalation, in one INSERT; escalation id → event id.
-
-    :class:`audit.Chain` links and hashes them (and adds them to the session); the ORM
-    would then flush them one INSERT each on SQLite, where it cannot match RETURNING rows
-    to objects, so they leave the session and go in as one executemany instead, their ids
-    matched back by their unique hash.
-    """
+    """One hash-chained event per escalation, in one INSERT; escalation id → event id."""
     with session.no_autoflush:
         events = {esc.id: chain.append(**fired.event_fields(esc)) for esc in fired.inserted}
-        for ev in events.values():
-            session.expunge(ev)
-    rows = [{c: getattr(ev, c) for c in _EVENT_COLUMNS} for ev in events.values()]
-    ids = dict(session.execute(insert(EVENT_TABLE).returning(Event.hash, Event.id), rows).all())
-    return {esc_id: ids[ev.hash] for esc_id, ev in events.items()}
+    chain.number()  # ids known: the flush inserts them all with one statement
+    session.flush()
+    return {esc_id: int(ev.id) for esc_id, ev in events.items()}
 
 
 def _write_outbox(
@@ -1037,12 +1020,11 @@ def _write_outbox(
     event_of: dict[int, int],
     now: datetime,
 ) -> int:
-    """``outbox.enqueue`` for the whole batch: the same rows, in one INSERT."""
-    audience = _Audience(session, spec.notify, [issues[e.issue_id] for e in inserted])
+    """The rungs' notifications for the whole batch, in one INSERT."""
+    audience = outbox.Audience(session, spec.notify, [issues[e.issue_id] for e in inserted])
     rows = []
     for esc in inserted:
         issue = issues[esc.issue_id]
-        subject, body = outbox.render("escalation", issue, spec.label)
         payload = {
             "issue_id": issue.id,
             "number": issue.number,
@@ -1050,118 +1032,18 @@ def _write_outbox(
             "rung": spec.name,
             "level": spec.level,
         }
-        rows += [
-            {
-                "dedupe_key": f"esc{esc.id}:{person.id}:{channel}"[:160],
-                "event_id": event_of[esc.id],
-                "issue_id": issue.id,
-                "recipient_id": person.id,
-                "channel": channel,
-                "template": "escalation",
-                "subject": subject,
-                "body": body,
-                "payload": payload,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for person in audience.of(issue)
-            for channel in outbox.channels_for(person)
-        ]
-    if rows:
-        session.execute(insert(OUTBOX_TABLE), rows)
+        rows += outbox.outbox_rows(
+            issue,
+            audience.of(issue),
+            "escalation",
+            spec.label,
+            now,
+            event_of[esc.id],
+            key=f"esc{esc.id}",
+            payload=payload,
+        )
+    outbox.insert_rows(session, rows)
     return len(rows)
-
-
-class _Audience:
-    """``outbox.recipients`` for a whole batch: one membership read for all its units.
-
-    The same rules as ``outbox.recipients`` (which stays the single-issue path): unit
-    roles at the issue's own unit, ladder roles at the nearest ancestor level that has
-    one, the spot-check member, active users only; a restricted issue tells office and
-    discipline only.  Names that need a read per issue (``requester``, ``actor``) fall
-    back to ``outbox.recipients``.
-    """
-
-    UNIT_ROLES = {"responsible_unit": ("unit_user", "unit_head"), "unit_head": ("unit_head",)}
-    PER_ISSUE = {"requester", "actor"}
-
-    def __init__(self, session: Session, names: Iterable[str], issues: list[Issue]) -> None:
-        self.session, self.names = session, frozenset(names)
-        self.by_unit: dict[int, list[Any]] = {}
-        self.people: dict[int, outbox.Recipient] = {}
-        conds = []
-        unit_roles = self._unit_roles(self.names)
-        ladder = self.names & outbox.LADDER_ROLES
-        if unit_roles:
-            units = {i.unit_id for i in issues}
-            conds.append(and_(Membership.unit_id.in_(units), Membership.role.in_(unit_roles)))
-        if ladder:
-            above = {u for i in issues for u in _ancestor_ids(i)}
-            conds.append(and_(Membership.unit_id.in_(above), Membership.role.in_(ladder)))
-        if conds:
-            for row in session.execute(
-                select(
-                    Membership.user_id,
-                    Membership.role,
-                    Membership.unit_id,
-                    User.email,
-                    User.preferences,
-                )
-                .join(User, User.id == Membership.user_id)
-                .where(or_(*conds), User.active)
-                .order_by(Membership.id)
-            ):
-                self.by_unit.setdefault(row.unit_id, []).append(row)
-        spot = "spot_check" in self.names
-        checkers = {i.checker_id for i in issues if i.checker_id} if spot else set()
-        if checkers:
-            self.people = {
-                uid: outbox.Recipient(uid, email, prefs)
-                for uid, email, prefs in session.execute(
-                    select(User.id, User.email, User.preferences).where(
-                        User.id.in_(checkers), User.active
-                    )
-                )
-            }
-
-    def _unit_roles(self, names: Iterable[str]) -> set[str]:
-        return {role for name in names for role in self.UNIT_ROLES.get(name, ())}
-
-    def of(self, issue: Issue) -> list[outbox.Recipient]:
-        """The recipients of ``issue``: unit roles first, then the named individuals."""
-        names = set(self.names)
-        if issue.restricted:
-            names &= outbox.RESTRICTED_RECIPIENTS
-        if names & self.PER_ISSUE:
-            return outbox.recipients(self.session, issue, names)
-        ancestors = _ancestor_ids(issue)
-        depth = {unit_id: n for n, unit_id in enumerate(ancestors)}
-        unit_roles, ladder = self._unit_roles(names), names & outbox.LADDER_ROLES
-        rows = [
-            r
-            for unit_id in dict.fromkeys([issue.unit_id, *ancestors])
-            for r in self.by_unit.get(unit_id, ())
-            if (r.unit_id == issue.unit_id and r.role in unit_roles)
-            or (r.role in ladder and r.unit_id in depth)
-        ]
-        # a role up the tree is told at its nearest level only (as outbox.recipients)
-        nearest: dict[str, int] = {}
-        for r in rows:
-            if r.role in outbox.LADDER_ROLES:
-                nearest[r.role] = max(nearest.get(r.role, -1), depth[r.unit_id])
-        found: dict[int, outbox.Recipient] = {}
-        for r in rows:
-            if r.role not in outbox.LADDER_ROLES or depth[r.unit_id] == nearest[r.role]:
-                found.setdefault(r.user_id, outbox.Recipient(r.user_id, r.email, r.preferences))
-        if "spot_check" in names and issue.checker_id in self.people:
-            found.setdefault(issue.checker_id, self.people[issue.checker_id])
-        return list(found.values())
-
-
-def _ancestor_ids(issue: Issue) -> list[int]:
-    return [int(p) for p in issue.unit_path.strip("/").split("/") if p]
 
 
 def _admonition_final_date(bounds: _Bounds, now: datetime, tz: str) -> date:

@@ -15,17 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import Table, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.models import Event, Issue, Membership, Outbox, User
 
 RESTRICTED_RECIPIENTS = {"office", "discipline", "actor"}
 LADDER_ROLES = {"supervisor", "office", "leader", "discipline"}
-# recipient names that depend only on the issue's unit (so may be resolved once per unit)
-UNIT_NAMES = frozenset({"responsible_unit", "unit_head", *LADDER_ROLES})
 
 TEMPLATES = {
     "default": ("【整改通】{number} {what}", "问题 {number}：{what}。{due}\n{link}"),
@@ -67,42 +65,65 @@ def recipients(
     One query finds the unit roles with their users' channel settings, so
     :func:`enqueue` needs no second read for them.
     """
-    names = _allowed(issue, names)
-    found = _pick(issue, names, _unit_rows(session, [issue], names))
-    extra: list[int] = []
-    if "spot_check" in names and issue.checker_id:
-        extra.append(issue.checker_id)
-    if "requester" in names:
-        requester = session.scalar(
-            select(Event.actor_id)
-            .where(Event.issue_id == issue.id, Event.outcome == "ok", Event.actor_id.is_not(None))
-            .order_by(Event.id.desc())
-            .limit(1)
-        )
-        if requester:
-            extra.append(requester)
-    if "actor" in names and actor_id:
-        extra.append(actor_id)
-    missing = [uid for uid in extra if uid not in found]
-    if missing:
+    return Audience(session, _allowed(issue, names), [issue]).of(issue, actor_id)
+
+
+class Audience:
+    """The recipients ``names`` of many issues, with one membership read for them all.
+
+    The one place the rules live (:func:`recipients` is an audience of one issue): unit
+    roles at the issue's own unit; ladder roles at the nearest ancestor level that has one;
+    the assigned checker; ``requester`` (who took the latest action) and ``actor`` per issue;
+    active users only; a restricted issue tells office, discipline and the actor only.
+    """
+
+    def __init__(self, session: Session, names: Iterable[str], issues: Iterable[Issue]) -> None:
+        issues = list(issues)
+        self.session, self.names = session, frozenset(names)
+        self.by_unit = _unit_rows(session, issues, set(self.names))
+        checkers = {i.checker_id for i in issues if i.checker_id}
+        self.people = _users(session, checkers) if "spot_check" in self.names else {}
+
+    def of(self, issue: Issue, actor_id: int | None = None) -> list[Recipient]:
+        """The recipients of ``issue``: unit roles first, then the named individuals."""
+        names = _allowed(issue, self.names)
+        found = _pick(issue, names, self.by_unit)
+        extra: list[int] = []
+        if "spot_check" in names and issue.checker_id:
+            extra.append(issue.checker_id)
+        if "requester" in names:
+            requester = self.session.scalar(
+                select(Event.actor_id)
+                .where(
+                    Event.issue_id == issue.id, Event.outcome == "ok", Event.actor_id.is_not(None)
+                )
+                .order_by(Event.id.desc())
+                .limit(1)
+            )
+            if requester:
+                extra.append(requester)
+        if "actor" in names and actor_id:
+            extra.append(actor_id)
+        missing = {uid for uid in extra if uid not in found and uid not in self.people}
+        if missing:
+            self.people.update(_users(self.session, missing))
+        for uid in extra:
+            if uid in self.people:
+                found.setdefault(uid, self.people[uid])
+        return list(found.values())
+
+
+def _users(session: Session, ids: Iterable[int]) -> dict[int, Recipient]:
+    """Active users by id, as recipients."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    return {
+        uid: Recipient(uid, email, prefs)
         for uid, email, prefs in session.execute(
-            select(User.id, User.email, User.preferences).where(User.id.in_(missing), User.active)
-        ):
-            found[uid] = Recipient(uid, email, prefs)
-    return list(found.values())  # unit roles first, then the named individuals
-
-
-def unit_recipients(
-    session: Session, issues: Iterable[Issue], names: Iterable[str]
-) -> dict[int, list[Recipient]]:
-    """For names that depend only on the unit (:data:`UNIT_NAMES`): recipients per issue id,
-    for many issues with one query."""
-    issues = list(issues)
-    wanted = set(names)
-    if not wanted <= UNIT_NAMES:
-        raise ValueError(f"not unit recipients: {sorted(wanted - UNIT_NAMES)}")
-    rows = _unit_rows(session, issues, wanted)
-    return {i.id: list(_pick(i, _allowed(i, wanted), rows).values()) for i in issues}
+            select(User.id, User.email, User.preferences).where(User.id.in_(ids), User.active)
+        )
+    }
 
 
 def _allowed(issue: Issue, names: Iterable[str]) -> set[str]:
@@ -237,7 +258,7 @@ def outbox_rows(
     template: str,
     what: str,
     now: datetime,
-    event: Event | None,
+    event: Event | int | None,
     key: str,
     payload: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
@@ -246,7 +267,7 @@ def outbox_rows(
     if not people:
         return []
     subject, body = render(template, issue, what)
-    event_id = event.id if event else None
+    event_id = event.id if isinstance(event, Event) else event
     data = payload or {"issue_id": issue.id, "number": issue.number}
     return [
         {
@@ -272,4 +293,5 @@ def outbox_rows(
 def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert outbox rows built by :func:`outbox_rows` in one statement."""
     if rows:
-        session.execute(insert(Outbox), rows)
+        # the table, not the entity: plain rows need none of the ORM's bulk bookkeeping
+        session.execute(insert(cast(Table, Outbox.__table__)), rows)

@@ -661,11 +661,15 @@ def _unit_by_code(
 
 
 def validate_open(
-    session: Session, fields: Mapping[str, Any], units: Mapping[str, Unit] | None = None
+    session: Session,
+    fields: Mapping[str, Any],
+    units: Mapping[str, Unit] | None = None,
+    rounds: dict[str, Round | None] | None = None,
 ) -> dict[str, Any]:
     """Check the fields of a new issue; raise ValidationFailed naming each bad field.
 
-    ``units`` maps codes to units already read (a batch reads them in one query).
+    ``units`` maps codes to units already read (a batch reads them in one query);
+    ``rounds`` remembers the rounds looked up (a batch names a few, on every row).
     """
     errors: dict[str, list[str]] = {}
     for key in fields:
@@ -706,7 +710,11 @@ def validate_open(
         except ValueError as exc:
             errors.setdefault("due_on", []).append(str(exc))
     if fields.get("round"):
-        r = session.scalar(select(Round).where(Round.code == str(fields["round"])))
+        code = str(fields["round"])
+        seen = rounds if rounds is not None else {}
+        if code not in seen:
+            seen[code] = session.scalar(select(Round).where(Round.code == code))
+        r = seen[code]
         if r is None:
             errors.setdefault("round", []).append(f"no round with code {fields['round']!r}")
         clean["round"] = r
@@ -771,9 +779,10 @@ def open_issues(
     outcomes: list[Issue | ServiceError | None] = []
     accepted: list[tuple[int, dict[str, Any], Membership | None]] = []
     units = _units_named(session, rows) if len(rows) > 1 else None
+    rounds: dict[str, Round | None] = {}
     for n, fields in enumerate(rows):
         try:
-            clean = validate_open(session, fields, units)
+            clean = validate_open(session, fields, units, rounds)
             member = _office_member(user, clean["unit"])
             if user is not None and member is None:
                 raise Denied("only the inspection office of a unit above may register its issues")
@@ -815,10 +824,7 @@ def open_issues(
         started, allocate_ids(session, "clock_instance", len(started), flush=False), strict=True
     ):
         inst.id = inst_id
-    for (_i, event), event_id in zip(
-        opened, allocate_ids(session, "event", len(opened), flush=False), strict=True
-    ):
-        event.id = event_id  # in chain order: the chain is verified in id order
+    chain.number()
     session.flush()
     _notify_opened(session, d, opened, user, now)
     return [o for o in outcomes if o is not None]
@@ -895,14 +901,9 @@ def _notify_opened(
     actor_id = user.id if user else None
     rows: list[dict[str, Any]] = []
     for effect in effects:
-        names = set(effect.args["to"])
-        if names <= outbox.UNIT_NAMES:
-            # who is told depends on the unit only: one read for the whole batch
-            per_issue = outbox.unit_recipients(session, [i for i, _e in opened], names)
-        else:
-            per_issue = {
-                i.id: outbox.recipients(session, i, names, actor_id=actor_id) for i, _e in opened
-            }
+        # one membership read for the whole batch
+        audience = outbox.Audience(session, effect.args["to"], [i for i, _e in opened])
+        per_issue = {i.id: audience.of(i, actor_id) for i, _e in opened}
         for issue, event in opened:
             rows += outbox.outbox_rows(
                 issue,
