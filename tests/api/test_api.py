@@ -338,6 +338,19 @@ def test_error_shape_for_unrouted_and_wrong_method(api, issues):
     assert_error(api.get("/api/v1/issues/abc"), 404)
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/issues/", "/api/v1/exports/ledger", "/api/v1/exports/statistics",
+     "/api/v1/units/ZJ/progress", "/api/v1/units/ZJ/statistics"],
+)  # fmt: skip
+def test_an_unknown_query_parameter_is_named_not_ignored(api, issues, url):
+    """A misspelt filter (``?unti=HZ``) answers 422 naming it instead of exporting or
+    listing everything (webargs ignores unknown query parameters by default: these fail
+    without ``StrictParser``)."""
+    err = assert_error(api.get(url, query_string={"unti": "HZ"}), 422)
+    assert "unti" in str(err)
+
+
 def test_web_pages_keep_their_own_error_pages(api):
     r = api.client.get("/no-such-page")
     assert r.status_code == 404 and r.mimetype == "text/html"

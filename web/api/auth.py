@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, request
+from marshmallow import RAISE
+from webargs.flaskparser import FlaskParser
 
 from web.api.errors import ApiError, register_on
 from web.database import get_database, get_session, now
@@ -43,8 +45,21 @@ def current_api_user() -> User:
     return g.api_user
 
 
+class StrictParser(FlaskParser):
+    """webargs' parser, but an unknown query parameter is an error (422 naming it), as an
+    unknown JSON field already is: a misspelt filter must not silently return everything."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
+
+
 def prepare(blp: Any) -> Any:
-    """Make ``blp`` an API blueprint: token required, errors in the API's shape."""
+    """Make ``blp`` an API blueprint: token required, errors in the API's shape, unknown
+    query parameters refused (call before its routes are declared)."""
+    blp.ARGUMENTS_PARSER = StrictParser()
     blp.before_request(authenticate)
     register_on(blp)
     return blp
