@@ -286,8 +286,9 @@ def test_a_partition_locked_by_another_sweep_is_skipped_on_postgresql(pg_world):
     seed(pg_world, 2, T0, unit="NB-HS")
     with pg_world.db.reading() as s:
         hz = s.scalar(text("SELECT path FROM unit WHERE code = 'HZ'"))
+        key = lease.session_key(s, f"sweep:{hz}")
     with pg_world.db.engine.connect() as other:
-        other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lease.lock_key(f"sweep:{hz}")})
+        other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
         report = sweep(pg_world.db, NOW)
         other.execute(text("SELECT pg_advisory_unlock_all()"))
     assert report.fired == 2 * 3
@@ -304,3 +305,14 @@ def test_a_sweep_of_one_partition_fires_only_there(sqlite_world, prefix_of):
     report = sweep(sqlite_world.db, NOW, unit_path_prefix=part)
     assert report.fired == (1 if part.startswith("=") else 2) * 3
     assert report.partitions == [part]
+
+
+def test_advisory_lock_keys_are_per_schema(pg_world, tmp_path):
+    """Two installations in one PostgreSQL database (two schemas) lock apart: the same lock
+    name gives different keys (a shared key made concurrent test runs skip each other)."""
+    from tests.conftest import _database
+
+    for second in _database("postgres", tmp_path):
+        with pg_world.db.reading() as a, second.reading() as b:
+            assert lease.session_key(a, "sweep:/1/") != lease.session_key(b, "sweep:/1/")
+            assert lease.session_key(a, "sweep:/1/") == lease.session_key(a, "sweep:/1/")

@@ -63,7 +63,11 @@ def _content(ev: Event) -> dict[str, Any]:
 
 def _lock_chain(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+        from workflow.lease import session_key
+
+        # per schema: one database may hold several installations, each with its own chain
+        key = session_key(session, f"audit-chain:{CHAIN_LOCK_KEY}")
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def head_hash(session: Session) -> str:

@@ -815,7 +815,7 @@ class _Run:
 
 def _try_xact_locks(session: Session, names: list[str]) -> dict[str, bool]:
     """``lease.try_xact_lock`` for several partitions in one statement (PostgreSQL)."""
-    keys = {lease.lock_key(name): name for name in names}
+    keys = {lease.session_key(session, name): name for name in names}
     got = session.execute(
         text(
             "SELECT t.k, pg_try_advisory_xact_lock(t.k) "

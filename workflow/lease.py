@@ -24,7 +24,9 @@ import hashlib
 import os
 import socket
 import uuid
+import weakref
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -45,17 +47,36 @@ def new_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def lock_key(name: str) -> int:
+def lock_key(name: str, namespace: str = "") -> int:
     """A signed 64-bit advisory-lock key for ``name`` (stable across processes)."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    text_ = f"{namespace}/{name}" if namespace else name
+    return int.from_bytes(hashlib.sha256(text_.encode()).digest()[:8], "big", signed=True)
+
+
+# engine pool -> the schema its connections use (fixed by the URL's search_path)
+_schemas: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def session_key(session: Session, name: str) -> int:
+    """``name``'s advisory-lock key within the session's schema.
+
+    PostgreSQL's advisory locks are per database, not per schema: two installations (or two
+    test runs) in one database, each in its own schema, must not lock each other out.
+    """
+    bind: Any = session.get_bind()
+    pool = getattr(bind, "engine", bind).pool
+    schema = _schemas.get(pool)
+    if schema is None:
+        schema = _schemas[pool] = str(session.scalar(text("SELECT current_schema()")))
+    return lock_key(name, schema)
 
 
 def try_xact_lock(session: Session, name: str) -> bool:
     """On PostgreSQL, try the transaction-scoped advisory lock ``name``; elsewhere True."""
     if session.get_bind().dialect.name != "postgresql":
         return True
-    got = session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock_key(name)})
-    return bool(got)
+    key = session_key(session, name)
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
 
 
 def _holder_dead(holder: str) -> bool:
