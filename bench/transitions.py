@@ -35,8 +35,12 @@ REJECT = {"reason": "理由不充分，请按期完成"}
 def _plan(ds: generate.Dataset, pool: list[int]) -> list[tuple[int, int]]:
     """(issue id, its unit clerk's user id) for the pool."""
     db = ds.database()
+    units: dict[int, int] = {}
     with db.reading() as s:
-        units = dict(s.execute(select(Issue.id, Issue.unit_id).where(Issue.id.in_(pool))).all())
+        # in slices: a full data set has ~300,000 issues in 整改中, over SQLite's variable limit
+        for at in range(0, len(pool), 20_000):
+            part = pool[at : at + 20_000]
+            units.update(s.execute(select(Issue.id, Issue.unit_id).where(Issue.id.in_(part))).all())
     db.dispose()
     return [(i, ds.users[(units[i], "unit_user")]) for i in pool]
 

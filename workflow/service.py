@@ -791,6 +791,8 @@ def open_issues(
             continue
         outcomes.append(None)  # the issue, once opened
         accepted.append((n, clean, member))
+    if not accepted:
+        return [o for o in outcomes if o is not None]  # nothing to write, no lock to take
     ids = allocate_ids(session, "issue", len(accepted))
     chain = audit.Chain(session)
     cal = _calendar(session, calendar)
