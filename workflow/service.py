@@ -281,7 +281,18 @@ def act(
     clean = clean_data(session, action.fields, data)
     _check_checker(session, action, issue, clean)
     member = _check_guards(session, d, action, issue, user, members, clean, now)
-    return _apply(session, d, action, issue, user, member, clean, now, _calendar(session, calendar))
+    seen = issue.version
+    try:
+        return _write(
+            session, d, action, issue, user, member, clean, now, _calendar(session, calendar)
+        )
+    except StaleDataError:
+        # someone else moved the issue since it was read: nothing of ours stays
+        session.rollback()
+        fresh = session.get(Issue, issue.id)
+        current = fresh.version if fresh is not None else seen
+        changes = changes_since(session, fresh, seen) if fresh is not None else []
+        raise Conflict(current, changes) from None
 
 
 def _calendar(session: Session, given: WorkCalendar | None) -> Callable[[], WorkCalendar]:
@@ -409,29 +420,6 @@ def _set_state(issue: Issue, d: Definition, target: str, now: datetime) -> None:
         issue.closed_at = now
     elif st.kind != "closed":
         issue.closed_at = None
-
-
-def _apply(
-    session: Session,
-    d: Definition,
-    action: Action,
-    issue: Issue,
-    user: User,
-    member: Membership,
-    clean: dict[str, Any],
-    now: datetime,
-    cal: Callable[[], WorkCalendar],
-) -> ActResult:
-    seen = issue.version
-    try:
-        return _write(session, d, action, issue, user, member, clean, now, cal)
-    except StaleDataError:
-        # someone else moved the issue since it was read: nothing of ours stays
-        session.rollback()
-        fresh = session.get(Issue, issue.id)
-        current = fresh.version if fresh is not None else seen
-        changes = changes_since(session, fresh, seen) if fresh is not None else []
-        raise Conflict(current, changes) from None
 
 
 def _write(
