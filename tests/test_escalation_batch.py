@@ -88,6 +88,31 @@ def test_batches_of_a_few_rows_keep_the_same_shape(sqlite_world):
         assert s.scalar(select(Lease.name).limit(1)) is None  # leases given back
 
 
+def test_the_keyset_walk_fires_exactly_the_unfired_among_fired_candidates(world):
+    """Pages of 4 candidates: issues whose rungs fired a month ago lie between issues
+    opened later (every third one), whose rungs are due only now: each fires once,
+    nothing twice, nothing skipped."""
+    late_start = local(2026, 10, 26, 9)
+    with world.db.writing() as s:
+        ids = [
+            open_rect(s, world, "HZ-XH-LY", "2026-12-31", at + timedelta(seconds=k)).id
+            for k, at in enumerate(late_start if k % 3 == 0 else T0 for k in range(14))
+        ]
+    late = ids[::3]
+    first = sweep(world.db, local(2026, 10, 27, 9), batch=4)
+    assert first.fired == 3 * (len(ids) - len(late))
+    report = sweep(world.db, local(2026, 11, 20, 9), batch=4)
+    assert report.fired == 3 * len(late)
+    with world.db.reading() as s:
+        per_rung = s.execute(
+            select(Escalation.issue_id, Escalation.rung, text("count(*)"))
+            .group_by(Escalation.issue_id, Escalation.rung)
+        ).all()  # fmt: skip
+    assert {n for *_k, n in per_rung} == {1}
+    assert {(i, r) for i, r, _n in per_rung} == {(i, r) for i in ids for r in SIGN_FOR}
+    assert sweep(world.db, local(2026, 11, 20, 9), batch=4).fired == 0
+
+
 def test_letter_numbers_stay_consecutive_across_batches(sqlite_world):
     ids = seed(sqlite_world, 7, T0)
     sweep(sqlite_world.db, NOW, batch=3)
