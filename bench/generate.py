@@ -32,8 +32,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, select, text
 
-from workflow import audit
-from workflow.calendar import end_of_day
+from workflow import audit, escalation
+from workflow.calendar import WorkCalendar, end_of_day
 from workflow.calendar_load import seed_from_packages
 from workflow.db import Database
 from workflow.models import Base, DefinitionVersion
@@ -208,7 +208,7 @@ def create_schema(url: str) -> None:
 
 DATETIME_COLS = {
     "at", "created_at", "opened_at", "closed_at", "updated_at", "due_at", "started_at",
-    "original_due_at", "paused_at", "stopped_at", "fired_at", "loaded_at",
+    "original_due_at", "paused_at", "stopped_at", "fired_at", "loaded_at", "check_at",
 }  # fmt: skip
 JSON_COLS = {"data", "preferences", "basis"}
 
@@ -403,6 +403,7 @@ def build(
         assert dv is not None
         dv_id, version = dv.id, dv.version
         d = definition_of(dv)
+        bounds = escalation._Bounds(WorkCalendar.from_session(session), now)
     db.dispose()
     rng = random.Random(seed)
     tree = unit_tree(units)
@@ -417,7 +418,7 @@ def build(
     )  # fmt: skip
     w.rows("membership", ("id", "user_id", "unit_id", "role"), members)
     by_role = {(m[2], m[3]): m[1] for m in members}
-    gen = _IssueGen(rng, tree, by_role, dv_id, version, d, now, issues)
+    gen = _IssueGen(rng, tree, by_role, dv_id, version, d, now, issues, bounds)
     w.rows("issue", ISSUE_COLS, gen.issues())
     w.rows("clock_instance", CLOCK_COLS, gen.clocks)
     w.rows("escalation", ESC_COLS, gen.escalations)
@@ -467,7 +468,7 @@ ISSUE_COLS = (
 )  # fmt: skip
 CLOCK_COLS = (
     "id", "issue_id", "clock", "generation", "status", "started_at", "due_at", "original_due_at",
-    "paused_at", "provisional", "basis", "stopped_at",
+    "paused_at", "provisional", "basis", "stopped_at", "check_at",
 )  # fmt: skip
 ESC_COLS = ("id", "issue_id", "clock_instance_id", "clock", "rung", "level", "due_at", "fired_at")
 EVENT_COLS = (
@@ -480,8 +481,9 @@ class _IssueGen:
     """Issues with their clocks and escalations; events streamed afterwards (hash chain)."""
 
     def __init__(self, rng: random.Random, tree: _Tree, by_role: dict, dv_id: int,
-                 version: str, d: Any, now: datetime, n: int) -> None:  # fmt: skip
+                 version: str, d: Any, now: datetime, n: int, bounds: Any) -> None:  # fmt: skip
         self.rng, self.tree, self.by_role, self.dv_id = rng, tree, by_role, dv_id
+        self.bounds = bounds  # escalation._Bounds: each deadline scheduled as a sweep would
         self.version, self.d, self.now, self.n = version, d, now, n
         self.clocks: list[tuple] = []
         self.escalations: list[tuple] = []
@@ -532,9 +534,12 @@ class _IssueGen:
                     else {"start": opened.isoformat(), "counts": "working_days", "amount": 5}
                 )  # fmt: skip
                 started = opened + timedelta(days=steps * 3)
+                fired = {"remind_7", "remind_1"} if newly else set()
+                check_at = escalation.next_check(d, clock, status, state, due_at, fired,
+                                                 self.bounds)  # fmt: skip
                 self.clocks.append(
                     (ci_id, i, clock, 1, status, started, due_at, due_at,
-                     started if status == "paused" else None, False, basis, None)
+                     started if status == "paused" else None, False, basis, None, check_at)
                 )  # fmt: skip
                 if newly:
                     self.newly_due += 1

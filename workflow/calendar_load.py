@@ -57,11 +57,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from workflow.calendar import invalidate_cache
-from workflow.models import CalendarYear, WorkDay
+from workflow.models import CHECK_NOW, CalendarYear, ClockInstance, WorkDay
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,14 @@ def _write_year(
     session.execute(delete(CalendarYear).where(CalendarYear.year == year))
     session.execute(insert(WorkDay), list(rows))
     session.add(CalendarYear(year=year, source=source, loaded_at=loaded_at))
+    # rung instants counted in working days move with the calendar: every running deadline
+    # is looked at again by the next sweep, which schedules it against the new days
+    session.execute(
+        update(ClockInstance)
+        .where(ClockInstance.status == "running", ClockInstance.check_at.is_not(None))
+        .values(check_at=CHECK_NOW)
+        .execution_options(synchronize_session=False)
+    )
     session.flush()
     return replaced
 

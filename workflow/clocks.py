@@ -9,6 +9,9 @@ the year is loaded.  Must not import flask.
 Re-arming: an extension starts a new instance of the clock (so every rung of the ladder
 can fire again against the new date, and the original date is kept); a pause followed by
 a resume shifts the same instance (rungs already fired stay fired).
+
+Every deadline started, resumed or recomputed here gets ``check_at = CHECK_NOW``: the next
+sweep looks at it and schedules its next rung (see ``workflow.escalation``, "Idle sweeps").
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkCalendar, due_instant, end_of_day
 from workflow.definition import Clock, Definition
-from workflow.models import ClockInstance, Issue
+from workflow.models import CHECK_NOW, ClockInstance, Issue
 
 # deadlines started on each issue object in this process, not necessarily flushed yet: what
 # refresh_issue_due adds to the stored ones (weak, so they go with their issue object)
@@ -132,7 +135,7 @@ def resume(
         return
     if definition.clocks[clock].pause == "shift":
         inst.due_at = inst.due_at + (now - inst.paused_at)
-    inst.status, inst.paused_at = "running", None
+    inst.status, inst.paused_at, inst.check_at = "running", None, CHECK_NOW
 
 
 def extend(
@@ -197,5 +200,6 @@ def recompute_provisional(
             if inst.original_due_at == inst.due_at:
                 inst.original_due_at = due
             inst.due_at = due
+            inst.check_at = CHECK_NOW  # its rungs move with it: the sweep reschedules it
         inst.provisional = provisional
     return moved

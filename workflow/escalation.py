@@ -15,19 +15,37 @@ How it finds due rungs without looping over open issues
     kept per calendar snapshot and local day), and the rung fires for the running
     instances with ``due_at < start of (D* + 1)`` — for ``at: 0``, ``due_at <= now``.
 
-    First, one read statement (:class:`_Probe`) says which (version, clock, rung or rule)
-    have anything due: a single range scan of the running deadlines up to the latest
-    bound, each checked against its escalation rows on the unique key, plus one
-    ``GROUP BY … HAVING`` per count rule (``2 yellow → 书面督办``, ``3 consecutive red →
-    约谈``).  A sweep with nothing due stops there: a handful of statements, no write
-    transaction, no lock.  Then, for each due rung in ladder order, the running instances
-    past its bound (issue not in a final state) are walked in keyset order
-    (``clock_instance.id > :last ORDER BY id LIMIT batch``), the ones already fired dropped
-    by one ``IN`` probe of the unique key per page; a batch feeds ``INSERT … ON CONFLICT
-    DO NOTHING RETURNING``; only the rows this transaction really inserted get their audit event,
-    letter and outbox rows, so two sweeps that overlap can never both notify.  A count
+    First, one index probe asks whether any deadline is to be looked at now (see "Idle
+    sweeps"); when none is, the sweep stops there: no write transaction, no lock.  Then
+    one read statement (:class:`_Probe`) says which (version, clock, rung or rule) have
+    anything due: a single range scan of the deadlines looked at, each checked against
+    its escalation rows on the unique key, plus one ``GROUP BY … HAVING`` per count rule
+    (``2 yellow → 书面督办``, ``3 consecutive red → 约谈``) over the issues of those
+    deadlines.  Then, for each due rung in ladder order, the running instances looked at
+    and past its bound (issue not in a final state) are walked in keyset order
+    (``clock_instance.id > :last ORDER BY id LIMIT batch``), the ones already fired
+    dropped by one ``IN`` probe of the unique key per page; a batch feeds ``INSERT … ON
+    CONFLICT DO NOTHING RETURNING``; only the rows this transaction really inserted get
+    their audit event, letter and outbox rows, so two sweeps that overlap can never both notify.  A count
     rule is drained after its clock's rungs when the probe found it due or its rung fired
     in this sweep.
+
+Idle sweeps: ``clock_instance.check_at``
+    Each deadline says when the sweep must next look at it: the instant its earliest
+    unfired rung fires (:func:`next_check`).  A deadline started, resumed or recomputed
+    (``workflow.clocks``), and every running one when a calendar year is loaded, gets
+    ``CHECK_NOW`` (a constant in the past): the next sweep looks at it.  Every sweep
+    ends by scheduling the deadlines it looked at (``check_at <= now``): the next
+    rung's instant, or ``NULL`` when nothing can fire on it any more.  So the probe and
+    the drains read only the deadlines looked at — one index range that is empty when
+    nothing is due, however many issues are open (the watermark of #7: an idle sweep
+    over 1,000,000 issues reads no deadline).  Why it is exact: a rung can only fire on
+    a deadline whose ``check_at`` is at or before its instant; a count rule can only
+    become due when its rung fires, on a deadline that stays looked at until the sweep
+    that fired it has drained the rules and scheduled it (a sweep killed in between
+    leaves it looked at, and the next sweep's probe counts that issue's rules).  The
+    schedule's ``UPDATE`` is guarded by the status and due instant it read, so a resume
+    committed meanwhile is never overwritten.
 
 Batches
     A batch sends a constant number of statements whatever its size (about 16 with
@@ -122,6 +140,7 @@ LEVEL_RANK = {"green": 0, "reminder": 0, "yellow": 1, "red": 2}
 CARD_LEVELS = ("yellow", "red")
 LATE_AFTER = timedelta(days=1)
 ESCALATION_TABLE = cast(Table, Escalation.__table__)
+CLOCK_TABLE = cast(Table, ClockInstance.__table__)
 
 
 class WritableDatabase(Protocol):
@@ -416,7 +435,7 @@ def _due_query(
     escalation of the rung: quadratic in the rungs fired.)
     """
     if w.spec.rule is not None:
-        return _rule_query(w, w.spec.rule, dv_ids, scope, after)
+        return _rule_query(w, w.spec.rule, dv_ids, scope, now, after)
     assert w.spec.rung is not None
     ci = ClockInstance
     due = ci.due_at <= now if w.bound is None else ci.due_at < w.bound
@@ -432,6 +451,7 @@ def _due_query(
         .where(
             ci.clock == w.clock.name,
             ci.status == "running",
+            ci.check_at <= now,
             due,
             ci.id > after,
             *_live(dv_ids, w.finals),
@@ -442,20 +462,28 @@ def _due_query(
 
 
 def _rule_query(
-    w: _Work, rule: CountRule, dv_ids: Sequence[int], scope: list[Any], after: int = 0
+    w: _Work,
+    rule: CountRule,
+    dv_ids: Sequence[int],
+    scope: list[Any],
+    now: Any,
+    after: int = 0,
 ) -> _DueSelect:
     """Issues on which ``rule``'s rung has fired ``count`` times (consecutively if asked).
 
-    The rung's escalation rows are counted first; only the issues reaching the count are
-    then checked (rule not fired yet, issue live, partition), so an idle probe reads no
-    issue.
+    Only issues with a deadline the sweep looks at (``check_at <= now``) are counted: the
+    rung fires on such a deadline, which stays looked at until the sweep that fired it
+    has drained the rules (see "Idle sweeps").  Their escalation rows are counted first;
+    only the issues reaching the count are then checked (rule not fired yet, issue live,
+    partition).
     """
     e, clock = Escalation, w.clock.name
+    looked = select(ClockInstance.issue_id).where(ClockInstance.check_at <= now)
     counted = select(
         e.issue_id.label("issue_id"),
         func.max(e.clock_instance_id).label("cid"),
         func.max(e.due_at).label("due"),
-    ).where(e.clock == clock, e.rung == rule.rung)
+    ).where(e.clock == clock, e.rung == rule.rung, e.issue_id.in_(looked))
     if rule.consecutive:
         # generations of a clock are consecutive integers per issue: the newest generation
         # that fired the rung, and the N-1 before it, must all have fired it
@@ -487,7 +515,7 @@ class _Probe:
     """The one statement that says what is due, built once per set of definition versions.
 
     Its rows are ``(version, clock, due, fired)``.  Rungs: *one* range scan of the running
-    deadlines up to the latest bound gives, per deadline, two masks with one bit per
+    deadlines looked at (``check_at <= now``) gives, per deadline, two masks with one bit per
     distinct rung of its clock (in any version): ``due`` (bound passed) and ``fired``
     (escalation row present, one read of the unique key's prefix); only deadlines with a
     due bit not fired are joined to their issue (version, final state, partition), so an
@@ -572,7 +600,7 @@ class _Probe:
         )
         scan = (
             select(ci.issue_id, ci.clock, due.label("due"), fired.label("fired"))
-            .where(ci.status == "running", ci.due_at < bindparam("bmax", type_=ci.due_at.type))
+            .where(ci.status == "running", _looked_at(ci))
             .subquery()
         )
         finals: dict[tuple[str, ...], set[int]] = {}
@@ -591,7 +619,8 @@ class _Probe:
         """The versions on which one count rule has an issue due."""
         w0 = works[0]
         assert w0.spec.rule is not None
-        q = _rule_query(w0, w0.spec.rule, sorted({w.dv_id for w in works}), scope)
+        now = bindparam("now", type_=ClockInstance.check_at.type)
+        q = _rule_query(w0, w0.spec.rule, sorted({w.dv_id for w in works}), scope, now)
         sub = q.order_by(None).subquery()
         tag = f"#{len(self.rules)}"
         self.rules.append(w0)
@@ -610,7 +639,6 @@ class _Probe:
             name: bounds.due_bound(at, unit, tz)[0] for (at, unit, tz), name in self.params.items()
         }
         params["now"] = now
-        params["bmax"] = max([*params.values(), now + timedelta(microseconds=1)])
         rows: dict[tuple[int, str], int] = {}
         found = set(self.always)
         for dv, clock, due, fired in session.execute(self.statement, params):
@@ -624,6 +652,19 @@ class _Probe:
                 if mask >> bit & 1:
                     found.add((dv, clock, rung))
         return found
+
+
+def _anything_looked_at(session: Session, now: datetime, prefix: str | None) -> bool:
+    """Whether any deadline (of the partition) has ``check_at <= now``: one index probe.
+
+    ``ORDER BY check_at LIMIT 1`` makes every planner walk the index from its low end,
+    whatever its statistics say, and stop at the first row or at ``now``.
+    """
+    ci = ClockInstance
+    q = select(ci.id).where(ci.check_at <= now)
+    if prefix:
+        q = q.join(Issue, Issue.id == ci.issue_id).where(_partition_filter(prefix))
+    return session.scalar(q.order_by(ci.check_at).limit(1)) is not None
 
 
 # built probes by (versions, partition); a handful per process
@@ -641,6 +682,11 @@ def _probe(
             _PROBES.clear()
         probe = _PROBES[key] = _Probe(works, prefix)
     return probe
+
+
+def _looked_at(ci: Any) -> Any:
+    """The deadline is one the sweep looks at now (``check_at <= :now``)."""
+    return ci.check_at <= bindparam("now", type_=ci.check_at.type)
 
 
 def _passed(ci: Any, param: str) -> Any:
@@ -728,13 +774,14 @@ def sweep(
     """
     report = SweepReport(now)
     with db.reading() as session:
+        # the common case: nothing to look at, one index probe, no write transaction
+        if not _anything_looked_at(session, now, unit_path_prefix):
+            return report
         cal = WorkCalendar.from_session(session)
         bounds = _Bounds(cal, now)
         versions = _versions(session)
         works = _plan(versions, bounds)
         due = _probe(versions, works, unit_path_prefix).due(session, bounds, now)
-    if not due:  # the common case: a handful of statements, no write transaction
-        return report
     options = _Options(unit_path_prefix, batch, holder or lease.new_holder(), lease_ttl)
     run = _Run(db, now, bounds, options, report)
     try:
@@ -745,6 +792,9 @@ def sweep(
             counted = rule is not None and (w.dv_id, w.clock.name, rule.rung) in fired
             if (w.id in due or counted) and run.drain(w):
                 fired.add((w.dv_id, w.clock.name, w.spec.name))
+        # last: a sweep killed before this point leaves its deadlines looked at, so the
+        # next one finds what it left (count rules included) with its probe
+        run.schedule(dict(versions))
     finally:
         run.release()
     return report
@@ -808,6 +858,19 @@ class _Run:
                 return outcome.fired > before
             after = page.after
 
+    def schedule(self, definitions: dict[int, Definition]) -> None:
+        """Set ``check_at`` of every deadline looked at to its next rung's instant."""
+        after = 0
+        while True:
+            with self.db.writing() as session:
+                page = _looked_page(
+                    session, self.now, _scope(self.prefix, self.busy), after, self.batch
+                )
+                _reschedule(session, page, definitions, self.bounds)
+            if len(page) < self.batch:
+                return
+            after = page[-1].id
+
     def _claim(self, session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows of partitions this sweep may work in; the other partitions are skipped."""
         refused = self._refused(session, sorted({r["partition"] for r in rows}))
@@ -869,6 +932,107 @@ def _try_xact_locks(session: Session, names: list[str]) -> dict[str, bool]:
         {"keys": list(keys)},
     ).all()
     return {keys[k].removeprefix("sweep:"): bool(ok) for k, ok in got}
+
+
+# ------------------------------------------------------------------------------- schedule
+
+
+def next_check(
+    d: Definition,
+    clock: str,
+    status: str,
+    state: str,
+    due: datetime,
+    fired: set[str],
+    bounds: _Bounds,
+) -> datetime | None:
+    """When the sweep must next look at a deadline: its earliest unfired rung's instant.
+
+    ``None`` when nothing can fire on it any more (not running, issue in a final state,
+    every rung fired).  An instant already past keeps it looked at.
+    """
+    spec = d.clocks.get(clock)
+    if spec is None or status != "running" or d.states[state].final:
+        return None
+    instants = [
+        bounds.instant(due, r.at, r.unit, d.timezone)[0] for r in spec.ladder if r.name not in fired
+    ]
+    return min(instants, default=None)
+
+
+def _looked_page(
+    session: Session, now: datetime, scope: list[Any], after: int, limit: int
+) -> Sequence[Any]:
+    """Up to ``limit`` deadlines looked at (``check_at <= now``) past ``after``, by id."""
+    ci = ClockInstance
+    return session.execute(
+        select(
+            ci.id,
+            ci.issue_id,
+            ci.clock,
+            ci.status,
+            ci.due_at,
+            Issue.definition_id.label("dv"),
+            Issue.state,
+        )  # fmt: skip
+        .join(Issue, Issue.id == ci.issue_id)
+        .where(ci.check_at <= now, ci.id > after, *scope)
+        .order_by(ci.id)
+        .limit(limit)
+    ).all()
+
+
+def _reschedule(
+    session: Session, page: Sequence[Any], definitions: dict[int, Definition], bounds: _Bounds
+) -> None:
+    """Write each deadline's :func:`next_check`; a deadline changed meanwhile is left alone.
+
+    The ``UPDATE`` is guarded by the status and due instant read, so a resume committed
+    since (it sets ``check_at = CHECK_NOW``) is not overwritten with a stale instant.  Rows
+    sharing a new instant and due instant go in one statement (a date-based deadline ends
+    at the same instant for every issue due that day); the rest in one executemany.
+    """
+    if not page:
+        return
+    e = Escalation
+    fired: dict[int, set[str]] = {}
+    for cid, rung in session.execute(
+        select(e.clock_instance_id, e.rung).where(
+            e.issue_id.in_(sorted({r.issue_id for r in page})),
+            e.clock_instance_id.in_([r.id for r in page]),
+        )
+    ):
+        fired.setdefault(cid, set()).add(rung)
+    groups: dict[tuple[datetime | None, str, datetime], list[int]] = {}
+    for r in page:
+        d = definitions.get(r.dv)
+        if d is None:  # a version stored after this sweep read them: the next sweep
+            continue
+        due = _aware(r.due_at)
+        nxt = next_check(d, r.clock, r.status, r.state, due, fired.get(r.id, set()), bounds)
+        groups.setdefault((nxt, r.status, due), []).append(r.id)
+    ci = CLOCK_TABLE.c
+    singles = []
+    for (nxt, status, due), ids in groups.items():
+        if len(ids) == 1:
+            singles.append({"cid": ids[0], "st": status, "due": due, "nxt": nxt})
+            continue
+        session.execute(
+            update(CLOCK_TABLE)
+            .where(ci.id.in_(ids), ci.status == status, ci.due_at == due)
+            .values(check_at=nxt)
+        )
+    if singles:
+        session.execute(
+            update(CLOCK_TABLE)
+            .where(
+                ci.id == bindparam("cid"),
+                ci.status == bindparam("st"),
+                ci.due_at == bindparam("due", type_=ci.due_at.type),
+            )
+            .values(check_at=bindparam("nxt", type_=ci.check_at.type)),
+            singles,
+        )
 
 
 # ------------------------------------------------------------------------------- firing

@@ -53,6 +53,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# clock_instance.check_at of a deadline started or changed since the last sweep: "look at
+# it on the next sweep, whatever that sweep's instant" (a constant in the past, so one
+# index range ``check_at <= :now`` finds every deadline the sweep must look at)
+CHECK_NOW = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     """Declarative base of every Rectiflow table."""
 
@@ -333,7 +339,10 @@ class ClockInstance(Base):
     """One running (or finished) deadline of an issue, computed from a definition clock."""
 
     __tablename__ = "clock_instance"
-    __table_args__ = (Index("ix_clock_running_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_clock_running_due", "status", "due_at"),
+        Index("ix_clock_check_at", "check_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
@@ -350,6 +359,10 @@ class ClockInstance(Base):
     # how the due instant was computed, so a provisional one can be recomputed later
     basis: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     stopped_at: Mapped[datetime | None]
+    # when the sweep must next look at this deadline: the instant its next unfired rung
+    # fires, CHECK_NOW when it was started or changed since, NULL when nothing is left to
+    # fire (paused, stopped, every rung fired).  See workflow.escalation, "Idle sweeps".
+    check_at: Mapped[datetime | None] = mapped_column(default=lambda: CHECK_NOW)
 
 
 class Escalation(Base):
