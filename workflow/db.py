@@ -10,10 +10,24 @@ Must not import flask.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Row,
+    Table,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -113,3 +127,52 @@ def allocate_ids(session: Session, table: str, n: int, *, flush: bool = True) ->
         query = f"SELECT coalesce(max(id), 0) FROM {table}"  # noqa: S608  # nosec B608 - our table
         top = session.execute(text(query)).scalar_one()
     return list(range(int(top) + 1, int(top) + 1 + n))
+
+
+def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter.
+
+    psycopg parses anew every query with over 50 parameters (it caches only shorter ones),
+    and a batch of 500 ids made that parse ~15 % of a sweep; with one array parameter the
+    text is the same whatever the batch, so the parse is cached and the server sees one
+    statement shape.
+    """
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def insert_returning(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    returning: Sequence[Any],
+    *,
+    skip_conflicts_on: Sequence[str] = (),
+) -> list[Row[Any]]:
+    """INSERT ``rows`` into ``table`` RETURNING ``returning``, in one statement.
+
+    With ``skip_conflicts_on`` (a unique key's columns) a row that would break the key is
+    left out (``ON CONFLICT DO NOTHING``) and returns nothing.  On PostgreSQL the values
+    travel as one array per column, turned back into rows by ``unnest``: SQLAlchemy's
+    multi-row ``VALUES`` has rows × columns parameters, which psycopg parses anew on
+    every execution (~40 ms for a batch of 460 letters, 7 % of a sweep).
+    """
+    if not rows:
+        return []
+    cols = list(rows[0])
+    stmt: Any
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = [
+            func.unnest(bindparam(f"u_{c}", [r[c] for r in rows], type_=ARRAY(table.c[c].type)))
+            for c in cols
+        ]
+        stmt = postgresql.insert(table).from_select(cols, select(*arrays))
+        if skip_conflicts_on:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+        return list(session.execute(stmt.returning(*returning)).all())
+    stmt = sqlite.insert(table)
+    if skip_conflicts_on:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+    return list(session.execute(stmt.returning(*returning), list(rows)).all())

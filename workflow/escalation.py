@@ -109,7 +109,6 @@ from sqlalchemy import (
     case,
     exists,
     func,
-    insert,
     literal,
     or_,
     select,
@@ -117,11 +116,11 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from workflow import audit, lease, letters, outbox
 from workflow.calendar import WorkCalendar, rung_instant
+from workflow.db import among, insert_returning
 from workflow.definition import Clock, CountRule, Definition, Rung
 from workflow.models import (
     ClockInstance,
@@ -703,8 +702,8 @@ def _fired_among(session: Session, w: _Work, page: Sequence[Any]) -> set[int]:
     return set(
         session.scalars(
             select(e.clock_instance_id).where(
-                e.issue_id.in_(sorted({r.issue_id for r in page})),
-                e.clock_instance_id.in_([r.cid for r in page]),
+                among(session, e.issue_id, sorted({r.issue_id for r in page})),
+                among(session, e.clock_instance_id, [r.cid for r in page]),
                 e.rung == w.spec.name,
             )
         )
@@ -998,8 +997,8 @@ def _reschedule(
     fired: dict[int, set[str]] = {}
     for cid, rung in session.execute(
         select(e.clock_instance_id, e.rung).where(
-            e.issue_id.in_(sorted({r.issue_id for r in page})),
-            e.clock_instance_id.in_([r.id for r in page]),
+            among(session, e.issue_id, sorted({r.issue_id for r in page})),
+            among(session, e.clock_instance_id, [r.id for r in page]),
         )
     ):
         fired.setdefault(cid, set()).add(rung)
@@ -1019,7 +1018,7 @@ def _reschedule(
             continue
         session.execute(
             update(CLOCK_TABLE)
-            .where(ci.id.in_(ids), ci.status == status, ci.due_at == due)
+            .where(among(session, ci.id, ids), ci.status == status, ci.due_at == due)
             .values(check_at=nxt)
         )
     if singles:
@@ -1040,21 +1039,15 @@ def _reschedule(
 
 def _insert_escalations(session: Session, rows: list[dict[str, Any]]) -> list[Any]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: only rows this transaction created."""
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(ESCALATION_TABLE)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(ESCALATION_TABLE)
-    else:  # pragma: no cover - Rectiflow runs on SQLite and PostgreSQL only
-        stmt = insert(ESCALATION_TABLE)
-    if hasattr(stmt, "on_conflict_do_nothing"):
-        stmt = stmt.on_conflict_do_nothing(index_elements=["issue_id", "clock_instance_id", "rung"])
-    # an executemany: one statement compiled once, batched into multi-row INSERTs
-    stmt = stmt.returning(
-        Escalation.id, Escalation.issue_id, Escalation.clock_instance_id, Escalation.due_at
+    e = Escalation
+    inserted = insert_returning(
+        session,
+        ESCALATION_TABLE,
+        rows,
+        (e.id, e.issue_id, e.clock_instance_id, e.due_at),
+        skip_conflicts_on=("issue_id", "clock_instance_id", "rung"),
     )
-    return sorted(session.execute(stmt, rows).all(), key=lambda esc: esc.id)
+    return sorted(inserted, key=lambda esc: esc.id)
 
 
 def _fire(
@@ -1096,7 +1089,9 @@ def _fire(
     by_issue = {r["issue_id"]: r for r in rows}
     issues = {
         i.id: i
-        for i in session.scalars(select(Issue).where(Issue.id.in_([e.issue_id for e in inserted])))
+        for i in session.scalars(
+            select(Issue).where(among(session, Issue.id, [e.issue_id for e in inserted]))
+        )
     }
     raised = _raise_level(session, w.spec, issues.values())
     # the chain's lock (PostgreSQL) comes first: it also serialises the letters' numbering
@@ -1121,7 +1116,7 @@ def _raise_level(session: Session, spec: _Spec, issues: Iterable[Issue]) -> set[
         lower = [lvl for lvl, r in LEVEL_RANK.items() if r < rank]
         session.execute(
             update(Issue)
-            .where(Issue.id.in_(sorted(raised)), Issue.warning_level.in_(lower))
+            .where(among(session, Issue.id, sorted(raised)), Issue.warning_level.in_(lower))
             .values(warning_level=spec.level, version=Issue.version + 1)
             .execution_options(synchronize_session=False)
         )

@@ -26,10 +26,11 @@ from html.parser import HTMLParser
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workflow.db import among, insert_returning
 from workflow.models import Issue, Letter, Unit
 
 #: the 告诫书's new final date: this many working days after it is issued (a default; a
@@ -250,11 +251,12 @@ def issue_letters(
         ]
         try:
             with session.begin_nested():
-                ids = dict(
-                    session.execute(
-                        insert(LETTER_TABLE).returning(Letter.number, Letter.id), rows
-                    ).all()
-                )
+                ids = {
+                    r.number: r.id
+                    for r in insert_returning(
+                        session, LETTER_TABLE, rows, (Letter.number, Letter.id)
+                    )
+                }
         except IntegrityError:  # a concurrent sweep took one of these numbers: count again
             continue
         return [
@@ -275,7 +277,11 @@ def _issuer_name(root_name: str | None) -> str:
 def _unit_names(session: Session, issues: Sequence[Issue]) -> dict[int, str]:
     """Names of the issues' units and of their root units, in one query."""
     ids = {i.unit_id for i in issues} | {_root_id(i) for i in issues}
-    return dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+    return dict(
+        session.execute(
+            select(Unit.id, Unit.name).where(among(session, Unit.id, sorted(ids)))
+        ).all()
+    )
 
 
 def letters_of(session: Session, issue_id: int) -> list[Letter]:

@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
+from workflow.db import among
 from workflow.models import Event, Issue, Membership, Outbox, User
 
 RESTRICTED_RECIPIENTS = {"office", "discipline", "actor"}
@@ -121,7 +122,9 @@ def _users(session: Session, ids: Iterable[int]) -> dict[int, Recipient]:
     return {
         uid: Recipient(uid, email, prefs)
         for uid, email, prefs in session.execute(
-            select(User.id, User.email, User.preferences).where(User.id.in_(ids), User.active)
+            select(User.id, User.email, User.preferences).where(
+                among(session, User.id, sorted(ids)), User.active
+            )
         )
     }
 
@@ -145,10 +148,14 @@ def _unit_rows(
     unit_roles = {"unit_user", "unit_head"} if "responsible_unit" in names else set()
     unit_roles |= {"unit_head"} if "unit_head" in names else set()
     if unit_roles:
-        conds.append(and_(Membership.unit_id.in_(own), Membership.role.in_(unit_roles)))
+        conds.append(
+            and_(among(session, Membership.unit_id, sorted(own)), Membership.role.in_(unit_roles))
+        )
     ladder = sorted(LADDER_ROLES & names)
     if ladder:
-        conds.append(and_(Membership.unit_id.in_(ancestors), Membership.role.in_(ladder)))
+        conds.append(
+            and_(among(session, Membership.unit_id, sorted(ancestors)), Membership.role.in_(ladder))
+        )
     by_unit: dict[int, list[MemberRow]] = {}
     if not conds:
         return by_unit
