@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 
 LANGS = ("zh", "en")
 
@@ -447,9 +447,16 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 
 def get_lang() -> str:
-    """The language of this request: the session's choice, else the cookie, else Chinese."""
-    lang = session.get("lang") or request.cookies.get("lang") or "zh"
-    return lang if lang in LANGS else "zh"
+    """The language of this request: the session's choice, else the cookie, else Chinese.
+
+    Read once per request (kept in ``g``): a page asks for it once per translated text,
+    ~150 times for the ledger.  The routes that change it redirect at once.
+    """
+    lang = g.get("lang")
+    if lang is None:
+        lang = session.get("lang") or request.cookies.get("lang") or "zh"
+        lang = g.lang = lang if lang in LANGS else "zh"
+    return str(lang)
 
 
 def t(key: str, **params: Any) -> str:

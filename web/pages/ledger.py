@@ -3,6 +3,7 @@ bulk actions that preview what will happen before each item goes through the ser
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -43,8 +44,29 @@ def index() -> Response:
 def _choices(db: Session, user: User) -> dict[str, Any]:
     """What the filter and bulk forms of the full page offer."""
     return {"sorts": list(queries.SORTS), "rounds": queries.rounds(db),
-            "categories": queries.categories(db, user), "units": queries.unit_choices(db, user),
+            "categories": _categories(db, user), "units": queries.unit_choices(db, user),
             "bulk": list(BULK)}  # fmt: skip
+
+
+CATEGORIES_TTL = 60.0  # seconds a user's category choices are reused
+_categories_seen: dict[tuple[str, int], tuple[float, list[str]]] = {}
+
+
+def _categories(db: Session, user: User) -> list[str]:
+    """The categories among the issues ``user`` sees, read at most once a minute per user.
+
+    Finding them reads every issue in the user's scope (a city office: its whole subtree),
+    the costliest part of the page at scale, for a drop-down whose entries change rarely;
+    a category first used elsewhere shows up here within a minute.
+    """
+    key = (str(db.get_bind().url), user.id)
+    at = time.monotonic()
+    seen = _categories_seen.get(key)
+    if seen is None or at - seen[0] > CATEGORIES_TTL:
+        if len(_categories_seen) > 4096:
+            _categories_seen.clear()
+        seen = _categories_seen[key] = (at, queries.categories(db, user))
+    return seen[1]
 
 
 def _selected(db: Session, user: User) -> list[Issue]:
