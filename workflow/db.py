@@ -129,6 +129,16 @@ def allocate_ids(session: Session, table: str, n: int, *, flush: bool = True) ->
     return list(range(int(top) + 1, int(top) + 1 + n))
 
 
+def dialect_of(session: Session) -> str:
+    """The name of the session's database dialect (``sqlite`` or ``postgresql``).
+
+    ``session.bind`` when the session has one (ours do: one engine per Database), which is
+    ~100× cheaper than ``get_bind()``'s mapper lookup on a hot path.
+    """
+    bind = session.bind if session.bind is not None else session.get_bind()
+    return str(bind.dialect.name)
+
+
 def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter.
 
@@ -138,7 +148,7 @@ def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement
     statement shape.
     """
     values = list(values)
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
 
@@ -163,7 +173,7 @@ def insert_returning(
         return []
     cols = list(rows[0])
     stmt: Any
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         arrays = [
             func.unnest(bindparam(f"u_{c}", [r[c] for r in rows], type_=ARRAY(table.c[c].type)))
             for c in cols
