@@ -186,3 +186,47 @@ def insert_returning(
     if skip_conflicts_on:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
     return list(session.execute(stmt.returning(*returning), list(rows)).all())
+
+
+def insert_plain(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (dicts with the same keys) into ``table`` with one ``executemany``.
+
+    The rows go to the driver as plain tuples, each value through its column type's own
+    bind processor; a value several rows share (one issue's payload, a batch's ``now``)
+    is processed once.  For batches of hundreds of rows built by our own code: it skips
+    SQLAlchemy's per-row parameter handling, which cost as much as the insert itself.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    cols = tuple(rows[0])
+    sql, procs = _plain_insert(conn.dialect, table, cols)
+    done: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+    def bind(i: int, value: Any) -> Any:
+        proc = procs[i]
+        if proc is None or value is None:
+            return value
+        hit = done.get((i, id(value)))
+        if hit is None or hit[0] is not value:  # the id of a value no longer alive: redo
+            hit = done[(i, id(value))] = (value, proc(value))
+        return hit[1]
+
+    conn.exec_driver_sql(sql, [tuple(bind(i, r[c]) for i, c in enumerate(cols)) for r in rows])
+
+
+_PLAIN_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def _plain_insert(dialect: Any, table: Table, cols: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The positional INSERT of ``cols`` into ``table`` and each column's bind processor."""
+    key = (dialect.name, table.name, cols)
+    if key not in _PLAIN_INSERTS:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(cols)}) "  # nosec B608 - our own columns
+            f"VALUES ({', '.join([mark] * len(cols))})"
+        )
+        procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in cols]
+        _PLAIN_INSERTS[key] = (sql, procs)
+    return _PLAIN_INSERTS[key]

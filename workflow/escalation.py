@@ -1209,11 +1209,8 @@ class _Fired:
 
 def _write_events(session: Session, chain: audit.Chain, fired: _Fired) -> dict[int, int]:
     """One hash-chained event per escalation, in one INSERT; escalation id → event id."""
-    with session.no_autoflush:
-        events = {esc.id: chain.append(**fired.event_fields(esc)) for esc in fired.inserted}
-    chain.number()  # ids known: the flush inserts them all with one statement
-    session.flush()
-    return {esc_id: int(ev.id) for esc_id, ev in events.items()}
+    ids = chain.insert([fired.event_fields(esc) for esc in fired.inserted])
+    return {esc.id: event_id for esc, event_id in zip(fired.inserted, ids, strict=True)}
 
 
 def _write_outbox(

@@ -20,7 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.db import among
+from workflow.db import among, insert_plain
 from workflow.models import Event, Issue, Membership, Outbox, User
 
 RESTRICTED_RECIPIENTS = {"office", "discipline", "actor"}
@@ -303,42 +303,7 @@ OUTBOX_TABLE = cast(Table, Outbox.__table__)
 def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert outbox rows built by :func:`outbox_rows` in one ``executemany``.
 
-    The rows go to the driver as plain tuples, each value through its column type's own
-    bind processor, but a value shared by several rows (an issue's payload, the batch's
-    ``now``) is processed once: the sweep writes six rows per rung, and SQLAlchemy's
-    per-row parameter processing was a sixth of its time.
+    As plain tuples (``db.insert_plain``): the sweep writes six rows per rung, and
+    SQLAlchemy's per-row parameter processing was a sixth of its time.
     """
-    if not rows:
-        return
-    conn = session.connection()
-    cols = list(rows[0])
-    sql, procs = _insert_sql(conn.dialect, tuple(cols))
-    done: dict[tuple[int, int], tuple[Any, Any]] = {}
-
-    def bind(i: int, value: Any) -> Any:
-        proc = procs[i]
-        if proc is None or value is None:
-            return value
-        hit = done.get((i, id(value)))
-        if hit is None or hit[0] is not value:
-            hit = done[(i, id(value))] = (value, proc(value))
-        return hit[1]
-
-    conn.exec_driver_sql(sql, [tuple(bind(i, r[c]) for i, c in enumerate(cols)) for r in rows])
-
-
-_INSERT_SQL: dict[tuple[str, tuple[str, ...]], tuple[str, list[Any]]] = {}
-
-
-def _insert_sql(dialect: Any, cols: tuple[str, ...]) -> tuple[str, list[Any]]:
-    """The positional INSERT for ``cols`` and each column's bind processor (per dialect)."""
-    key = (dialect.name, cols)
-    if key not in _INSERT_SQL:
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        sql = (
-            f"INSERT INTO {OUTBOX_TABLE.name} ({', '.join(cols)}) "  # nosec B608 - our columns
-            f"VALUES ({', '.join([mark] * len(cols))})"
-        )
-        procs = [OUTBOX_TABLE.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in cols]
-        _INSERT_SQL[key] = (sql, procs)
-    return _INSERT_SQL[key]
+    insert_plain(session, OUTBOX_TABLE, rows)
