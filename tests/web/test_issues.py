@@ -167,3 +167,17 @@ def test_english_labels_from_the_definition(client, auth, issue_id):
     client.post("/lang", data={"lang": "en"})
     html = client.get(f"/issues/{issue_id}").data.decode()
     assert "Sign for" in html and "Transferred" in html
+
+
+def test_timeline_names_escalations_by_their_rung(client, auth, issue_id, sqlite_world):
+    """The sweep's events read as the rung's label (签收提醒, 黄牌预警 …), said by 系统 with
+    no role key showing."""
+    from datetime import timedelta
+
+    from workflow.escalation import sweep
+
+    assert sweep(sqlite_world.db, sqlite_world.clock.now + timedelta(days=30)).fired >= 2
+    auth.login("clerk")
+    html = client.get(f"/issues/{issue_id}").data.decode()
+    assert "签收提醒" in html and "黄牌预警" in html
+    assert "escalate:" not in html and "role_system" not in html

@@ -133,6 +133,12 @@ def action_label(definition: Definition, name: str) -> str:
     action = definition.actions.get(name)
     if action is not None:
         return label(action.label)
+    if name.startswith("escalate:"):  # the sweep's events: the rung's own label (黄牌预警 …)
+        rung = name.removeprefix("escalate:")
+        for clock in definition.clocks:
+            text = rung_label(definition, clock, rung)
+            if text != rung:
+                return text
     pair = EVENT_TEXTS.get(name)
     return (pair[1] if get_lang() == "en" else pair[0]) if pair else name
 
