@@ -181,3 +181,22 @@ def test_timeline_names_escalations_by_their_rung(client, auth, issue_id, sqlite
     html = client.get(f"/issues/{issue_id}").data.decode()
     assert "签收提醒" in html and "黄牌预警" in html
     assert "escalate:" not in html and "role_system" not in html
+
+
+def test_a_rung_name_shared_by_clocks_reads_as_its_own_clocks_label(client, auth, sqlite_world):
+    """remind_7 of 整改时限 reads 到期提醒, not the plan clock's 方案报送提醒 of the same name."""
+    from datetime import timedelta
+
+    from tests.test_escalation import open_rect, walk_to_correcting
+    from workflow.escalation import sweep
+
+    start = sqlite_world.clock.now
+    with sqlite_world.db.writing() as s:
+        issue = open_rect(s, sqlite_world, "HZ-XH-LY", "2026-12-31", start)
+        walk_to_correcting(s, sqlite_world, issue, start + timedelta(minutes=5))
+        issue_id = issue.id
+    report = sweep(sqlite_world.db, start + timedelta(days=110))
+    assert report.rungs["rectification/rectify/remind_7"].fired == 1
+    auth.login("clerk")
+    html = client.get(f"/issues/{issue_id}").data.decode()
+    assert "方案报送提醒" not in html

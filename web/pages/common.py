@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -128,17 +129,15 @@ NOTE_KEYS = ("reason", "note", "summary", "grade", "progress", "new_due", "check
              "completion", "disposition", "unit")  # fmt: skip
 
 
-def action_label(definition: Definition, name: str) -> str:
-    """An event's action in the request's language."""
+def action_label(definition: Definition, name: str, data: dict[str, Any] | None = None) -> str:
+    """An event's action in the request's language (``data``: the event's, for escalations)."""
     action = definition.actions.get(name)
     if action is not None:
         return label(action.label)
-    if name.startswith("escalate:"):  # the sweep's events: the rung's own label (黄牌预警 …)
-        rung = name.removeprefix("escalate:")
-        for clock in definition.clocks:
-            text = rung_label(definition, clock, rung)
-            if text != rung:
-                return text
+    if name.startswith("escalate:") and data and data.get("clock"):
+        # the sweep's events read as their rung (黄牌预警 …); a rung name such as remind_1
+        # recurs in several clocks with different labels, so the event's clock decides
+        return rung_label(definition, str(data["clock"]), name.removeprefix("escalate:"))
     pair = EVENT_TEXTS.get(name)
     return (pair[1] if get_lang() == "en" else pair[0]) if pair else name
 
