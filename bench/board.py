@@ -1,7 +1,7 @@
 """The unit board's roll-up (``queries.unit_board``) vs a raw GROUP BY.
 
 The board of the province office: the root's own line plus one line per city, each rolled
-up over its subtree by path prefix, exactly as ``web/pages/board.py`` calls it (one scan of
+up over its subtree by path prefix, exactly as ``web/pages/overview/board.py`` calls it (one scan of
 the subtree grouped by child).  Floor: ``SELECT unit_id, stage, count(*) FROM issue GROUP
 BY unit_id, stage`` (the per-unit dashboard of the performance floors).  One county: its
 board (its line and its townships'), beside ``SELECT stage, count(*) … WHERE unit_path

@@ -84,9 +84,9 @@ def make_sheet(ds: generate.Dataset, rows: int, path: Path) -> None:
 def run(cfg: Settings, results: Results) -> None:
     """Import and export rows/s and peak memory, beside openpyxl alone."""
     try:
-        from workflow.excel_export import export_ledger
-        from workflow.excel_import import import_issues
+        from workflow.imports.excel import import_issues
         from workflow.queries import Filters
+        from workflow.queries.export import export_ledger
     except ImportError as exc:
         results.note(f"excel figure skipped: Excel modules not available ({exc})")
         return

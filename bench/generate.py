@@ -32,13 +32,14 @@ from typing import Any
 
 from sqlalchemy import create_engine, select, text
 
-from workflow import audit, escalation
-from workflow.calendar import WorkCalendar, end_of_day
-from workflow.calendar_load import seed_from_packages
+from workflow import audit
+from workflow.clock import escalation
+from workflow.clock.calendar import WorkCalendar, end_of_day
+from workflow.clock.calendar_load import seed_from_packages
 from workflow.db import Database
+from workflow.definition.registry import definition_of, sync_definitions
 from workflow.models import Base, DefinitionVersion
-from workflow.registry import definition_of, sync_definitions
-from workflow.units import hash_password
+from workflow.org.units import hash_password
 
 # Monday 2026-03-16 10:00 Beijing time: the instant every benchmark runs "at"
 NOW = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)
@@ -588,7 +589,7 @@ class _IssueGen:
             for _, role, uid, uunit, action, frm, to, at, data in rows:
                 eid += 1
                 content = {
-                    "issue_id": issue_id, "at": audit._instant(at), "actor_id": uid,
+                    "issue_id": issue_id, "at": audit.instant_text(at), "actor_id": uid,
                     "actor_role": role, "actor_unit_id": uunit, "action": action,
                     "outcome": "ok", "from_state": frm, "to_state": to,
                     "definition_version": self.version, "data": data,

@@ -34,8 +34,8 @@ from sqlalchemy import select
 from bench import generate
 from bench.common import Results, Row, Settings
 from workflow import service
+from workflow.definition.registry import sync_definitions
 from workflow.models import Issue, Unit, User
-from workflow.registry import sync_definitions
 
 STEPS = [
     ("sign_for", "unit_user", {}),

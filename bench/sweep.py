@@ -22,7 +22,7 @@ from sqlalchemy import event, func, select, text
 
 from bench import generate
 from bench.common import Results, Row, Settings
-from workflow.escalation import sweep
+from workflow.clock.escalation import sweep
 from workflow.models import Escalation, Outbox
 
 BATCH = 500  # escalation.sweep's default batch

@@ -22,7 +22,7 @@ def _instant(v: object) -> str:
     if isinstance(v, str):  # SQLite keeps the UTC text SQLAlchemy wrote
         v = datetime.fromisoformat(v).replace(tzinfo=UTC)
     assert isinstance(v, datetime)
-    return audit._instant(v)
+    return audit.instant_text(v)
 
 
 def raw_verify(ds: generate.Dataset, batch: int = 5000) -> int:

@@ -77,6 +77,6 @@ def digest_job(database_url: str, config: Mapping[str, Any]) -> int:
     """The scheduler's daily job: write the digests at the current instant."""
     from datetime import UTC
 
-    from workflow.scheduler import database
+    from workflow.db import shared_database
 
-    return digest(database(database_url), datetime.now(UTC), config)
+    return digest(shared_database(database_url), datetime.now(UTC), config)

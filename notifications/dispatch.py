@@ -321,9 +321,9 @@ def dispatch_all(
 
 def dispatch_job(database_url: str, config: Mapping[str, Any], batch: int = 100) -> dict[str, Any]:
     """The scheduler's job: drain the due outbox at the current instant."""
-    from workflow.scheduler import database
+    from workflow.db import shared_database
 
-    report = dispatch_all(database(database_url), datetime.now(UTC), config, batch)
+    report = dispatch_all(shared_database(database_url), datetime.now(UTC), config, batch)
     if report.claimed or report.deferred or report.held_for_digest:
         log.info("dispatch: %s", report.as_dict())
     return report.as_dict()

@@ -18,8 +18,8 @@ from prefect import flow, task
 
 from notifications.digest import digest
 from notifications.dispatch import config_from_env, dispatch
-from workflow.flows import resolve_database_url as resolve_url
-from workflow.scheduler import database
+from workflow.clock.flows import resolve_database_url as resolve_url
+from workflow.db import shared_database
 
 DISPATCH_TAG = "rectiflow-dispatch"
 
@@ -27,7 +27,9 @@ DISPATCH_TAG = "rectiflow-dispatch"
 @task(name="dispatch-batch", tags=[DISPATCH_TAG], retries=3, retry_delay_seconds=[2, 10, 30])
 def dispatch_batch(url: str, now: str, batch: int) -> dict:
     """Deliver one batch of due outbox rows."""
-    return dispatch(database(url), datetime.fromisoformat(now), config_from_env(), batch).as_dict()
+    return dispatch(
+        shared_database(url), datetime.fromisoformat(now), config_from_env(), batch
+    ).as_dict()
 
 
 @flow(name="rectiflow-dispatch")
@@ -64,7 +66,7 @@ def dispatch_flow(
 @task(name="digest", retries=2, retry_delay_seconds=30)
 def digest_task(url: str, now: str) -> int:
     """Write the daily digests."""
-    return digest(database(url), datetime.fromisoformat(now), config_from_env())
+    return digest(shared_database(url), datetime.fromisoformat(now), config_from_env())
 
 
 @flow(name="rectiflow-digest")

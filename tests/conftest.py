@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from workflow.audit import install_append_only
 from workflow.db import Database
 from workflow.models import Base, User
-from workflow.units import set_hasher_parameters
+from workflow.org.units import set_hasher_parameters
 
 # cheap argon2 parameters keep the suite fast; production uses the library defaults
 set_hasher_parameters(time_cost=1, memory_cost=1024, parallelism=1)
@@ -164,9 +164,9 @@ PASSWORD = "correct-horse-9"
 
 def build_world(database: Database, clock: FakeClock) -> World:
     """Create the units, users, definitions and calendar of :class:`World`."""
-    from workflow.calendar_load import seed_from_packages
-    from workflow.registry import sync_definitions
-    from workflow.units import add_unit, add_user
+    from workflow.clock.calendar_load import seed_from_packages
+    from workflow.definition.registry import sync_definitions
+    from workflow.org.units import add_unit, add_user
 
     world = World(database, clock)
     with database.writing() as session:

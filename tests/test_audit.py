@@ -85,7 +85,7 @@ def test_an_inserted_event_is_named(database, clock):
     forged_at = fields["at"] + timedelta(seconds=1)
     content = {
         "issue_id": None,
-        "at": audit._instant(forged_at),
+        "at": audit.instant_text(forged_at),
         "actor_id": None,
         "actor_role": "system",
         "actor_unit_id": None,

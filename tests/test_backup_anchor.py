@@ -11,8 +11,8 @@ from sqlalchemy import func, select, text
 
 from tests.conftest import make_database
 from workflow import audit
-from workflow.anchor import load_key, make_checkpoint, verify_checkpoints
-from workflow.backup import BackupError, backup, restore
+from workflow.audit.anchor import load_key, make_checkpoint, verify_checkpoints
+from workflow.db.backup import BackupError, backup, restore
 from workflow.models import AuditCheckpoint, Event
 
 

@@ -1,7 +1,7 @@
-"""Working-day arithmetic on the seeded Chinese calendar (workflow.calendar).
+"""Working-day arithmetic on the seeded Chinese calendar (workflow.clock.calendar).
 
 Every answer is read from a real SQLite database seeded by
-``workflow.calendar_load.seed_from_packages``, not from the package directly.
+``workflow.clock.calendar_load.seed_from_packages``, not from the package directly.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
-from workflow.calendar import (
+from workflow.clock.calendar import (
     WorkCalendar,
     due_instant,
     end_of_day,
@@ -24,7 +24,7 @@ from workflow.calendar import (
     start_of_day,
     working_days_left,
 )
-from workflow.calendar_load import load_calendar_file, seed_from_packages
+from workflow.clock.calendar_load import load_calendar_file, seed_from_packages
 from workflow.db import Database
 from workflow.models import Base, CalendarYear, WorkDay
 

@@ -11,9 +11,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from workflow import calendar_load
-from workflow.calendar import WorkCalendar
-from workflow.calendar_load import (
+from workflow.clock import calendar_load
+from workflow.clock.calendar import WorkCalendar
+from workflow.clock.calendar_load import (
     CalendarFileError,
     YearLoad,
     load_calendar_file,
@@ -156,7 +156,7 @@ def test_cross_check_warns_and_never_overrides(db, monkeypatch, caplog):
             super().__init__({date(years, 10, 8): "Made-up Holiday", date(years, 10, 1): "Nat"})
 
     monkeypatch.setattr(holidays, "China", China)
-    with db.writing() as s, caplog.at_level(logging.WARNING, "workflow.calendar_load"):
+    with db.writing() as s, caplog.at_level(logging.WARNING, "workflow.clock.calendar_load"):
         seeded = seed_from_packages(s, years=[2024], now=NOW)
     assert seeded == [2024]
     assert len(seeded.warnings) == 1

@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from workflow import service
-from workflow.calendar import WorkCalendar, due_instant
-from workflow.calendar_load import load_calendar_file
+from workflow.clock.calendar import WorkCalendar, due_instant
+from workflow.clock.calendar_load import load_calendar_file
+from workflow.definition.registry import DEFAULT_DIR, sync_definitions
 from workflow.models import ClockInstance, Event, Issue
-from workflow.registry import DEFAULT_DIR, sync_definitions
 
 EXAMPLE_2027 = DEFAULT_DIR / "calendars" / "2027.example.yaml"
 

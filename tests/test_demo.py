@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from workflow import audit
-from workflow.calendar_load import seed_from_packages
-from workflow.demo import build, is_empty
+from workflow.clock.calendar_load import seed_from_packages
+from workflow.demo.province import build, is_empty
 from workflow.models import Issue, Membership
 
 

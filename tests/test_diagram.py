@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from workflow.definition import load_definition, parse_definition
-from workflow.diagram import to_svg
+from workflow.definition.diagram import to_svg
 
 DEFS = Path(__file__).parent.parent / "definitions"
 SVG = "{http://www.w3.org/2000/svg}"

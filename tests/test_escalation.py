@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from workflow import service
 from workflow.audit import verify
-from workflow.calendar import WorkCalendar, local_date, start_of_day
-from workflow.escalation import partitions, sweep
-from workflow.letters import letters_of, to_docx
+from workflow.clock.calendar import WorkCalendar, local_date, start_of_day
+from workflow.clock.escalation import partitions, sweep
+from workflow.clock.letters import letters_of, to_docx
 from workflow.models import ClockInstance, Escalation, Event, Issue, Letter, Outbox
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import event, select, text
 
 from tests.test_escalation import local, open_rect, walk_to_correcting
-from workflow import escalation, lease, letters, outbox, service
+from workflow import outbox, service
 from workflow.audit import verify
-from workflow.escalation import sweep
+from workflow.clock import escalation, letters
+from workflow.clock.escalation import sweep
+from workflow.db import lease
+from workflow.definition.registry import definition_of
 from workflow.models import DefinitionVersion, Escalation, Event, Issue, Lease, Letter, Outbox
-from workflow.registry import definition_of
 
 T0 = local(2026, 9, 8)
 NOW = local(2026, 11, 2, 9)  # the sign_for clock (5 working days) is long overdue

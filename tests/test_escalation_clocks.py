@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.test_escalation import local, open_rect, walk_to_correcting
 from workflow import service
-from workflow.escalation import sweep
+from workflow.clock.escalation import sweep
 from workflow.models import ClockInstance, Escalation, Evidence, Issue, Outbox
 
 

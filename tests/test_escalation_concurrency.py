@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from tests.test_escalation import local, open_rect
 from workflow.audit import verify
-from workflow.escalation import sweep
+from workflow.clock.escalation import sweep
 from workflow.models import Escalation, Event, Lease, Letter, Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,7 @@ NOW = local(2026, 11, 2, 9)  # sign_for (5 working days) long overdue: remind_1,
 OUTBOX_PER_RUNG = {"remind_1": 4, "yellow": 6, "red": 8}
 SWEEP_SCRIPT = (
     "import sys; from datetime import datetime; from workflow.db import Database; "
-    "from workflow.escalation import sweep; "
+    "from workflow.clock.escalation import sweep; "
     "r = sweep(Database(sys.argv[1]), datetime.fromisoformat(sys.argv[2]), batch=int(sys.argv[3]));"
     " print(r.fired, flush=True)"
 )

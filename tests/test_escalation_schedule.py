@@ -9,10 +9,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.test_escalation import fired, local, open_rect
-from workflow import escalation, service
-from workflow.calendar import WorkCalendar, rung_instant
-from workflow.calendar_load import load_calendar_file
-from workflow.escalation import sweep
+from workflow import service
+from workflow.clock import escalation
+from workflow.clock.calendar import WorkCalendar, rung_instant
+from workflow.clock.calendar_load import load_calendar_file
+from workflow.clock.escalation import sweep
 from workflow.models import CHECK_NOW, ClockInstance, Issue
 
 T0 = local(2026, 11, 2, 9)  # Monday; sign_for: 5 working days, remind_1 at -1, yellow +1, red +5

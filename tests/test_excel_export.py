@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from tests.conftest import FakeClock, build_world, make_database
 from tests.fixtures.excel.helpers import row, write_xlsx
-from workflow import excel_export, excel_import, queries, service
+from workflow import imports, queries, service
 from workflow.models import Issue, Round
+from workflow.queries import export
 
 FIELDS = ("number", "title", "description", "category", "source", "supervising_leader",
           "person_in_charge", "deadline_type", "due_on")  # fmt: skip
@@ -54,7 +55,7 @@ def snapshot(world):
 def test_ledger_layout(w, tmp_path):
     path = tmp_path / "ledger.xlsx"
     with w.db.reading() as s:
-        n = excel_export.export_ledger(s, w.user(s, "office"), path, w.clock(),
+        n = export.export_ledger(s, w.user(s, "office"), path, w.clock(),
                                        queries.Filters(unit_id=w.units["HZ"]))  # fmt: skip
     assert n == 2
     wb = load_workbook(path)
@@ -72,11 +73,11 @@ def test_ledger_layout(w, tmp_path):
 def test_an_export_reimports_to_the_same_data(w, tmp_path):
     path = tmp_path / "ledger.xlsx"
     with w.db.reading() as s:
-        excel_export.export_ledger(s, w.user(s, "office"), path, w.clock())
+        export.export_ledger(s, w.user(s, "office"), path, w.clock())
     before = snapshot(w)
     # into the same database: nothing new
     with w.db.writing() as s:
-        again = excel_import.import_issues(s, path, w.user(s, "office"), w.clock())
+        again = imports.import_issues(s, path, w.user(s, "office"), w.clock())
     assert (again.existing, again.created, again.invalid) == (3, 0, 0), again.errors
     # into a fresh database: the same issues
     fresh = build_world(
@@ -84,7 +85,7 @@ def test_an_export_reimports_to_the_same_data(w, tmp_path):
     )
     _round(fresh)
     with fresh.db.writing() as s:
-        report = excel_import.import_issues(s, path, fresh.user(s, "office"), fresh.clock())
+        report = imports.import_issues(s, path, fresh.user(s, "office"), fresh.clock())
     assert report.created == 3, report.errors
     assert snapshot(fresh) == before
 
@@ -92,7 +93,7 @@ def test_an_export_reimports_to_the_same_data(w, tmp_path):
 def test_statistics_report_has_a_sheet_per_dimension(w, tmp_path):
     path = tmp_path / "stats.xlsx"
     with w.db.reading() as s:
-        excel_export.export_statistics(s, w.user(s, "leader"), path, w.clock(),
+        export.export_statistics(s, w.user(s, "leader"), path, w.clock(),
                                        queries.Filters(unit_id=w.units["ZJ"]))  # fmt: skip
     wb = load_workbook(path)
     assert wb.sheetnames[:5] == ["总体", "按单位", "按类别", "按轮次", "按月份"]

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import event, func, select
 
 from tests.fixtures.excel.helpers import HEADERS, row, write_big_xlsx, write_xlsx
-from workflow import audit, excel_import
+from workflow import audit, imports
 from workflow.models import Issue, Round
 
 
@@ -28,7 +28,7 @@ def w(sqlite_world):
 
 def run(w, path, username="office", **kw):
     with w.db.writing() as s:
-        return excel_import.import_issues(s, path, w.user(s, username), w.clock(), **kw)
+        return imports.import_issues(s, path, w.user(s, username), w.clock(), **kw)
 
 
 def count(w):

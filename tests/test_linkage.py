@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from workflow import audit, linkage, service
 from workflow.models import Event, Evidence, Issue, Unit
-from workflow.units import add_unit, add_user
+from workflow.org.units import add_unit, add_user
 
 PLAN = [{"text": "召开专题会议研究整改", "due_on": "2026-12-31"}]
 PASSWORD = "correct-horse-9"

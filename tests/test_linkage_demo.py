@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from workflow import audit, linkage, linkage_demo
+from workflow import audit, linkage
+from workflow.demo import linkage_story
 from workflow.models import Event, Issue, NetworkFigure, SpecialCheck
-from workflow.units import add_unit, add_user
+from workflow.org.units import add_unit, add_user
 
 SLICE = [
     ("SX", "绍兴市", "city", "ZJ"),
@@ -38,7 +39,7 @@ def test_the_story_plays_on_a_slice_of_the_demo_province(sqlite_world):
             add_unit(s, code, name, level, parent)
         for username, display, roles in PEOPLE:
             add_user(s, username, display, "correct-horse-9", roles, world.clock())
-        story = linkage_demo.build_story(s, world.clock(), world.user(s, "office"))
+        story = linkage_story.build_story(s, world.clock(), world.user(s, "office"))
     notes = "\n".join(story.notes)
     assert "三级联动" in notes and "SX-03-GXS" in notes
     assert "接力式巡察" in notes and "交叉巡察: 1" in notes and "专项检查 绍兴市" in notes
@@ -77,7 +78,7 @@ def test_the_story_plays_on_a_slice_of_the_demo_province(sqlite_world):
 def test_the_story_skips_what_the_small_world_lacks(sqlite_world):
     world = sqlite_world
     with world.db.writing() as s:
-        story = linkage_demo.build_story(s, world.clock(), world.user(s, "office"))
+        story = linkage_story.build_story(s, world.clock(), world.user(s, "office"))
     assert any("SX missing" in n for n in story.notes)
     assert story.rounds[0].startswith("ZJ-14-6")
     with world.db.reading() as s:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DatabaseError
 
 from tests.conftest import PG_UP, PG_URL
 from workflow.db import make_engine
-from workflow.migrate import current, upgrade
+from workflow.db.migrate import current, upgrade
 from workflow.models import Base
 
 

@@ -20,7 +20,7 @@ from notifications.channels.in_app import mark_read, messages, unread_count
 from notifications.digest import digest
 from notifications.dispatch import backoff, dispatch, dispatch_all, incidents, retry_incident
 from tests.test_escalation import local, open_rect
-from workflow.escalation import sweep
+from workflow.clock.escalation import sweep
 from workflow.models import Event, InboxMessage, Outbox, User
 
 SECRET = "s3cret-key"

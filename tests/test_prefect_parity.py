@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select, text
 
 from tests.conftest import PG_UP, PG_URL, FakeClock, build_world, make_database
 from tests.test_escalation import local, open_rect, walk_to_correcting
-from workflow.escalation import sweep
+from workflow.clock.escalation import sweep
 from workflow.models import ClockInstance, Escalation, Issue, Letter, Outbox
 
 pytestmark = pytest.mark.prefect
@@ -114,7 +114,7 @@ def outcome(db) -> dict[str, list]:
 
 
 def test_the_prefect_flow_records_what_the_embedded_sweep_records(prefect_harness, twins):
-    from workflow.flows import sweep_flow
+    from workflow.clock.flows import sweep_flow
 
     embedded, distributed = twins
     for now in INSTANTS:

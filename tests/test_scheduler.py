@@ -9,8 +9,8 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from click.testing import CliRunner
 
 from web import create_app
-from web.cli_clock import clock_jobs
-from workflow import scheduler
+from web.cli.clock import clock_jobs
+from workflow.clock import scheduler
 
 
 def _app(tmp_path, url: str):

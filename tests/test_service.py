@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from workflow import audit, service
-from workflow.fields import ValidationFailed
 from workflow.models import ClockInstance, Event, Evidence, Issue, Outbox
+from workflow.service.fields import ValidationFailed
 
 PLAN = [{"text": "召开专题会议研究整改", "due_on": "2026-12-31"}]
 
@@ -516,7 +516,7 @@ def test_every_shipped_action_is_exercised_by_this_file():
     from pathlib import Path
 
     from workflow.definition import load_directory
-    from workflow.registry import DEFAULT_DIR
+    from workflow.definition.registry import DEFAULT_DIR
 
     source = Path(__file__).read_text("utf-8")
     missing = [

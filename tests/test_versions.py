@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from workflow import service
+from workflow.definition.registry import DEFAULT_DIR, plan_migration, sync_definitions
 from workflow.models import DefinitionVersion, Event, Issue
-from workflow.registry import DEFAULT_DIR, plan_migration, sync_definitions
 
 
 @pytest.fixture

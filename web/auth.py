@@ -38,7 +38,7 @@ from werkzeug.wrappers import Response
 from web.database import get_session, now
 from web.i18n import t
 from workflow.models import LoginAttempt, Membership, User
-from workflow.units import burn_hash_time, verify_password
+from workflow.org.units import burn_hash_time, verify_password
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()

@@ -13,7 +13,7 @@ How to read an entry:
   (``Authorization: Bearer``; the cookie confers nothing on the API).
 - ``roles``: the roles that get past the endpoint's gate; any other role gets 403 or 404.
   ``ALL`` means every logged-in role: the data shown is then narrowed by
-  :mod:`workflow.scope` inside the view.
+  :mod:`workflow.org.scope` inside the view.
 - ``scope``: the object the URL names, whose visibility is checked before anything is
   shown or changed; an object outside the user's scope answers 404, the same as one that
   does not exist (no existence oracle).  ``issue`` (an issue the user may see), ``lead`` (a
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflow.scope import ROLES
+from workflow.org.scope import ROLES
 
 ALL = frozenset(ROLES)
 NONE: frozenset[str] = frozenset()

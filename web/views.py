@@ -98,19 +98,12 @@ def handle_http(exc: HTTPException) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register every blueprint and the app-wide handlers."""
-    from web.pages import (
-        admin,
-        board,
-        common,
-        evidence,
-        home,
-        inbox,
-        issues,
-        leads,
-        ledger,
-        queues,
-        stats,
-    )
+    from web.pages import common
+    from web.pages.admin import pages as admin
+    from web.pages.issues import evidence, leads
+    from web.pages.issues import page as issues
+    from web.pages.overview import board, ledger, stats
+    from web.pages.work import home, inbox, queues
 
     csrf.init_app(app)
     i18n.init_app(app)

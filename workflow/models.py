@@ -1,7 +1,7 @@
 """SQLAlchemy 2 typed models: the whole persistent state of Rectiflow.
 
 Owns the table layout only; behaviour lives in `workflow.service` (the only writer of
-issue state), `workflow.audit` (the event chain) and `workflow.escalation` (the sweep).
+issue state), `workflow.audit` (the event chain) and `workflow.clock.escalation` (the sweep).
 Must not import flask.
 
 Units form a tree stored as a materialized path (``/1/5/23/``) so that a subtree is one
@@ -361,7 +361,7 @@ class ClockInstance(Base):
     stopped_at: Mapped[datetime | None]
     # when the sweep must next look at this deadline: the instant its next unfired rung
     # fires, CHECK_NOW when it was started or changed since, NULL when nothing is left to
-    # fire (paused, stopped, every rung fired).  See workflow.escalation, "Idle sweeps".
+    # fire (paused, stopped, every rung fired).  See workflow.clock.escalation, "Idle sweeps".
     check_at: Mapped[datetime | None] = mapped_column(default=lambda: CHECK_NOW)
 
 

@@ -9,8 +9,9 @@ import pytest
 
 from tests.conftest import WORLD_USERS
 from web import create_app
-from workflow import service, tokens
+from workflow import service
 from workflow.models import Round
+from workflow.org import tokens
 
 
 def make_app(world: Any, tmp_path: Any) -> Any:

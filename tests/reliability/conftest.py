@@ -36,7 +36,7 @@ EXTRA_USERS = [
 
 
 def _build(database: Database, clock: FakeClock) -> World:
-    from workflow.units import add_user
+    from workflow.org.units import add_user
 
     world = build_world(database, clock)
     with database.writing() as session:

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from workflow import audit, service
-from workflow.escalation import sweep
+from workflow.clock.escalation import sweep
 from workflow.models import Event, Issue
 
 PLAN = [{"text": "召开专题会议研究整改", "due_on": "2026-12-31"}]

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from notifications.dispatch import dispatch_all
 from tests.test_escalation import local, open_rect
 from workflow.audit import verify
-from workflow.escalation import sweep
+from workflow.clock.escalation import sweep
 from workflow.models import InboxMessage, Outbox
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -31,12 +31,12 @@ from sqlalchemy import func, select
 from tests.conftest import PG_UP
 from tests.reliability.conftest import fresh_world
 from workflow import audit, service
-from workflow.calendar_load import load_calendar_file
-from workflow.escalation import sweep
-from workflow.fields import ValidationFailed
+from workflow.clock.calendar_load import load_calendar_file
+from workflow.clock.escalation import sweep
+from workflow.definition.registry import definition_of
 from workflow.models import Event, Evidence, Issue, Unit, User
-from workflow.registry import definition_of
-from workflow.scope import acting_memberships, can_see
+from workflow.org.scope import acting_memberships, can_see
+from workflow.service.fields import ValidationFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 CAL_2027 = ROOT / "definitions" / "calendars" / "2027.example.yaml"
@@ -316,7 +316,7 @@ class ServiceMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.issue_ids)
     @rule(data=st.data())
     def upload_evidence(self, data) -> None:
-        """A user of the lead unit uploads a 佐证材料 (as web/pages/evidence.py does)."""
+        """A user of the lead unit uploads a 佐证材料 (as workflow/service/evidence.py does)."""
         self._upload(data.draw(st.sampled_from(self.issue_ids)))
 
     def _upload(self, issue_id: int) -> None:

@@ -192,7 +192,7 @@ def test_no_bulk_update_of_issue_skips_the_version():
 
     Fails when a bulk ``update(Issue)`` / ``query(Issue).update()`` / SQL ``UPDATE issue``
     does not bump version — e.g. the sweep's warning-level update in
-    workflow/escalation.py with ``version=Issue.version + 1`` removed.
+    workflow/clock/escalation.py with ``version=Issue.version + 1`` removed.
     """
     hits = []
     for pkg in PACKAGES:

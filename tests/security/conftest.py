@@ -108,8 +108,10 @@ def build_province(template: Any, tmp: Any) -> Province:
     token for every user."""
     from sqlalchemy import select
 
-    from workflow import letters, service, tokens
+    from workflow import service
+    from workflow.clock import letters
     from workflow.models import DefinitionVersion, Evidence, InboxMessage, Issue, User
+    from workflow.org import tokens
 
     world = copy_world(template, tmp)
     prov = Province(world, make_app(world, tmp))

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from web import create_app
-from workflow import units
 from workflow.models import User
+from workflow.org import units
 
 CHEAP = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}  # tests/conftest.py's
 

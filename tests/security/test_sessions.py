@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from tests.conftest import PASSWORD
 from workflow.models import Membership, Unit, User
-from workflow.units import hash_password
+from workflow.org.units import hash_password
 
 COOKIE = "session"
 

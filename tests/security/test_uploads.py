@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.security.conftest import PDF
-from workflow import tokens
 from workflow.models import Evidence, Issue, User
+from workflow.org import tokens
 
 PNG_IEND = struct.pack(">I", 0) + b"IEND" + struct.pack(">I", zlib.crc32(b"IEND"))
 
@@ -181,7 +181,7 @@ def test_own_limit_holds_without_the_request_limit(doors):
     """``save_evidence`` stops at the limit itself, should MAX_CONTENT_LENGTH be lifted
     for another route one day."""
     doors.app.config["MAX_CONTENT_LENGTH"] = None
-    from web.pages import evidence
+    from web.pages.issues import evidence
 
     with doors.app.test_request_context():
         doors.app.config["MAX_CONTENT_LENGTH"] = 1024

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.security.conftest import PDF, copy_world, make_app
-from workflow import letters, service
+from workflow import service
+from workflow.clock import letters
 from workflow.models import InboxMessage, Issue, User
-from workflow.units import add_unit, add_user
+from workflow.org.units import add_unit, add_user
 
 MARK = "XSSMARK"
 PAYLOADS = [

@@ -174,7 +174,7 @@ def test_timeline_names_escalations_by_their_rung(client, auth, issue_id, sqlite
     no role key showing."""
     from datetime import timedelta
 
-    from workflow.escalation import sweep
+    from workflow.clock.escalation import sweep
 
     assert sweep(sqlite_world.db, sqlite_world.clock.now + timedelta(days=30)).fired >= 2
     auth.login("clerk")
@@ -188,7 +188,7 @@ def test_a_rung_name_shared_by_clocks_reads_as_its_own_clocks_label(client, auth
     from datetime import timedelta
 
     from tests.test_escalation import open_rect, walk_to_correcting
-    from workflow.escalation import sweep
+    from workflow.clock.escalation import sweep
 
     start = sqlite_world.clock.now
     with sqlite_world.db.writing() as s:

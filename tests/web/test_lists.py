@@ -95,9 +95,9 @@ def test_unit_board_is_the_per_unit_progress(world):
                                (later, queries.Filters(overdue=True))):  # fmt: skip
                     summary, rows = queries.unit_board(s, user, unit, now, f)
                     assert [summary] == queries.unit_progress(s, user, [unit.id], now, f)
-                    assert [summary] == queries._joined_progress(s, user, [unit.id], now, f)
+                    assert [summary] == queries.joined_progress(s, user, [unit.id], now, f)
                     assert rows == queries.unit_progress(s, user, kids, now, f)
-                    assert rows == queries._joined_progress(s, user, kids, now, f)
+                    assert rows == queries.joined_progress(s, user, kids, now, f)
         zj = s.get(Unit, world.units["ZJ"])
         summary, rows = queries.unit_board(s, world.user(s, "office"), zj, later)
         assert (summary.total, summary.overdue) == (4, 4)

@@ -15,8 +15,8 @@ from webargs.flaskparser import FlaskParser
 
 from web.api.errors import ApiError, register_on
 from web.database import get_database, get_session, now
-from workflow import tokens
 from workflow.models import User
+from workflow.org import tokens
 
 
 def authenticate() -> None:

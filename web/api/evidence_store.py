@@ -15,9 +15,9 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from web.api.errors import ApiError
-from web.pages.evidence import UPLOAD_ROLES, BadFile, save_evidence
+from web.pages.issues.evidence import UPLOAD_ROLES, BadFile, save_evidence
 from workflow.models import Evidence, Issue, Measure, User
-from workflow.scope import acting_memberships
+from workflow.org.scope import acting_memberships
 
 
 def may_upload(user: User, issue: Issue) -> bool:

@@ -15,8 +15,9 @@ from web.api.auth import current_api_user, prepare
 from web.api.errors import ApiError
 from web.api.schemas import ImportArgsSchema, ImportReportSchema
 from web.database import get_session, now
-from workflow import excel_export, excel_import, queries
+from workflow import imports, queries
 from workflow.models import Round, Unit
+from workflow.queries import export
 
 blp = Blueprint("api_excel", __name__, url_prefix="/api/v1", description="Excel import and export")
 prepare(blp)
@@ -31,7 +32,7 @@ class ExportArgsSchema(Schema):
     round = fields.String(validate=validate.Length(max=64), metadata={"description": "round code"})
 
 
-def report_dict(report: excel_import.ImportReport) -> dict[str, Any]:
+def report_dict(report: imports.ImportReport) -> dict[str, Any]:
     """An import report for JSON."""
     return {
         "rows": report.rows,
@@ -61,7 +62,7 @@ def import_issues(args: dict[str, Any]) -> dict[str, Any]:
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as buf:
         upload.save(buf)
         buf.seek(0)
-        report = excel_import.import_issues(
+        report = imports.import_issues(
             session, buf, user, now(), dry_run=args["dry_run"], valid_only=args["valid_only"]
         )
     if report.written:
@@ -104,7 +105,7 @@ def export_ledger(args: dict[str, Any]) -> Any:
     """The 整改台账 of a subtree (default: everything you see) as .xlsx."""
     session, user, at = get_session(), current_api_user(), now()
     buf = io.BytesIO()
-    excel_export.export_ledger(session, user, buf, at, _filters(session, args))
+    export.export_ledger(session, user, buf, at, _filters(session, args))
     return _xlsx(buf, f"ledger-{args.get('unit') or 'all'}-{at:%Y%m%d}.xlsx")
 
 
@@ -115,5 +116,5 @@ def export_statistics(args: dict[str, Any]) -> Any:
     """The statistics report of a subtree (one sheet per dimension) as .xlsx."""
     session, user, at = get_session(), current_api_user(), now()
     buf = io.BytesIO()
-    excel_export.export_statistics(session, user, buf, at, _filters(session, args))
+    export.export_statistics(session, user, buf, at, _filters(session, args))
     return _xlsx(buf, f"statistics-{args.get('unit') or 'all'}-{at:%Y%m%d}.xlsx")

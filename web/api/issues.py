@@ -1,6 +1,6 @@
 """``/api/v1/issues``: the ledger, opening issues, reading them, acting, history, evidence.
 
-Views are thin: scope comes from :func:`workflow.scope.visible_clause` (an issue outside the
+Views are thin: scope comes from :func:`workflow.org.scope.visible_clause` (an issue outside the
 caller's scope is 404, never 403), state changes go through :func:`workflow.service.act`.
 """
 
@@ -29,9 +29,9 @@ from web.api.schemas import (
 )
 from web.database import get_session, now
 from workflow import queries, service
-from workflow.fields import ValidationFailed
 from workflow.models import Event, Evidence, Issue, Round, Unit, User
-from workflow.scope import visible_clause
+from workflow.org.scope import visible_clause
+from workflow.service.fields import ValidationFailed
 
 blp = Blueprint(
     "api_issues", __name__, url_prefix="/api/v1/issues", description="Issues (问题) and the ledger"

@@ -11,8 +11,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from workflow.definition.model import DEADLINE_TYPES
+
 STATES_HELP = "state name as in the definition, e.g. correcting"
-DEADLINE_TYPES = ["fix_now", "by_deadline", "ongoing"]
 MAX_ID = 2**31 - 1
 
 
@@ -28,7 +29,7 @@ def text_arg(max_length: int, **kw: Any) -> fields.String:
 
 def deadline_type_arg() -> fields.String:
     """立行立改 / 限期整改 / 长期坚持 as input."""
-    return fields.String(validate=validate.OneOf(DEADLINE_TYPES))
+    return fields.String(validate=validate.OneOf(list(DEADLINE_TYPES)))
 
 
 def id_arg(**kw: Any) -> fields.Integer:

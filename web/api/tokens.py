@@ -11,8 +11,8 @@ from web.api.auth import current_api_user, prepare
 from web.api.errors import ApiError
 from web.api.schemas import TokenCreatedSchema, TokenCreateSchema, TokenSchema
 from web.database import get_session, now
-from workflow import tokens
 from workflow.models import ApiToken
+from workflow.org import tokens
 
 blp = Blueprint("api_tokens", __name__, url_prefix="/api/v1", description="Your account and tokens")
 prepare(blp)

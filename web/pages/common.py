@@ -11,7 +11,7 @@ from flask import Flask, abort, g, request
 
 from web.database import get_session, now
 from web.i18n import get_lang, label, t
-from workflow.calendar import WorkCalendar, working_days_left
+from workflow.clock.calendar import WorkCalendar, working_days_left
 from workflow.definition import Definition
 from workflow.models import Event, Issue
 from workflow.queries import STAGES, Filters

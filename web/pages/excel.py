@@ -1,8 +1,8 @@
 """Excel on the web: upload a 问题清单 with a per-row preview before anything is written,
 download the 台账 and the statistics report; and the user's own API tokens (/account/tokens).
 
-Register with :func:`register`.  The rules live in :mod:`workflow.excel_import`,
-:mod:`workflow.excel_export` and :mod:`workflow.tokens`; these views only move files.
+Register with :func:`register`.  The rules live in :mod:`workflow.imports.excel`,
+:mod:`workflow.queries.export` and :mod:`workflow.org.tokens`; these views only move files.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from flask_login import login_required
 from web.auth import me
 from web.database import get_session, now
 from web.htmx import fragment, render
-from workflow import excel_export, excel_import, queries, tokens
+from workflow import imports, queries
+from workflow.org import tokens
+from workflow.queries import export
 
 bp = Blueprint("excel", __name__)
 
@@ -67,7 +69,7 @@ def preview() -> Response:
     key = secrets.token_hex(16)
     path = _staging(key)
     upload.save(path)
-    report = excel_import.check_file(get_session(), path, me(), now())
+    report = imports.check_file(get_session(), path, me(), now())
     get_session().rollback()
     return render("excel/index.html", "excel/_preview.html", 200 if report.ok else 422,
                   report=report, key=key, units=queries.unit_choices(get_session(), me()))  # fmt: skip
@@ -82,7 +84,7 @@ def confirm(key: str) -> Response:
         abort(404)
     db = get_session()
     valid_only = request.form.get("mode") == "valid_only"
-    report = excel_import.import_issues(db, path, me(), now(), valid_only=valid_only)
+    report = imports.import_issues(db, path, me(), now(), valid_only=valid_only)
     if report.written:
         db.commit()
         os.remove(path)
@@ -103,7 +105,7 @@ def _xlsx(buf: io.BytesIO, name: str) -> Response:
 def ledger() -> Response:
     """Download the 整改台账 of a subtree you can see."""
     buf, at = io.BytesIO(), now()
-    excel_export.export_ledger(get_session(), me(), buf, at, _unit_filter())
+    export.export_ledger(get_session(), me(), buf, at, _unit_filter())
     return _xlsx(buf, f"ledger-{at:%Y%m%d}.xlsx")
 
 
@@ -112,7 +114,7 @@ def ledger() -> Response:
 def statistics() -> Response:
     """Download the statistics report of a subtree you can see."""
     buf, at = io.BytesIO(), now()
-    excel_export.export_statistics(get_session(), me(), buf, at, _unit_filter())
+    export.export_statistics(get_session(), me(), buf, at, _unit_filter())
     return _xlsx(buf, f"statistics-{at:%Y%m%d}.xlsx")
 
 

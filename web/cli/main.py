@@ -1,0 +1,70 @@
+"""The `rectiflow` command: Flask's CLI group plus Rectiflow's own commands.
+
+One entry point (``rectiflow run``, ``rectiflow routes``, ``rectiflow db upgrade`` …).
+Commands are thin: they parse arguments, open a transaction, call ``workflow`` and print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+from web import create_app
+from web.database import get_database, parse_now
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def cli() -> None:
+    """Rectiflow (整改通): track the rectification of inspection findings."""
+
+
+cli.add_command(routes_command)
+cli.add_command(shell_command)
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema and reference data."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the schema, store the definitions, seed the working calendar."""
+    from workflow.clock.calendar_load import seed_from_packages
+    from workflow.db.migrate import upgrade
+    from workflow.definition.registry import sync_definitions
+
+    database = get_database()
+    upgrade(database.engine)
+    with database.writing() as session:
+        report = sync_definitions(
+            session, parse_now(None), Path(current_app.config["DEFINITIONS_DIR"])
+        )
+        years = seed_from_packages(session)
+    for name, version, new in report.loaded:
+        click.echo(f"definition {name} {version[:12]} {'stored' if new else 'unchanged'}")
+    for problem in report.problems:
+        click.echo(f"definition skipped: {problem}", err=True)
+    if years:
+        click.echo(f"working calendar seeded for {min(years)}–{max(years)}")
+    click.echo("database is up to date")
+
+
+def _add_area_commands(group: click.Group) -> None:
+    """Add the commands each area's module contributes (its ``COMMANDS``)."""
+    from web.cli import calendar, clock, definitions, demo, excel, issues, ops, tokens
+
+    for module in (calendar, clock, definitions, demo, excel, issues, ops, tokens):
+        for command in module.COMMANDS:
+            group.add_command(command)
+
+
+_add_area_commands(cli)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="rectiflow")

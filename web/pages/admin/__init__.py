@@ -1,0 +1,1 @@
+"""Administration for an inspection office: units, users and roles, rounds, definitions."""

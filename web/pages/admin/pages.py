@@ -1,0 +1,169 @@
+"""Administration for the inspection office: units, users and roles, rounds and teams,
+workflow definitions (source, validation, diagram).
+
+Units, users and rounds are those of the office's own subtrees (``admin_scope``);
+definitions are shared by the whole installation.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import func, select
+
+from web.auth import role_required
+from web.database import get_session, now
+from web.htmx import render
+from web.i18n import get_lang
+from web.pages.admin.scope import narrowed, office_reach, posts, units_page, users_page
+from web.pages.common import page_arg
+from web.pages.linkage.scope import round_clause, teams_clause, under, unit_choices
+from workflow.definition import check_paths
+from workflow.definition.registry import definition_of
+from workflow.models import DefinitionVersion, Issue, Round, Team, TeamMember, TeamTarget, Unit
+from workflow.org.units import LEVELS, UnitError, add_unit, add_user
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/")
+@role_required("office")
+def index() -> Response:
+    """Send the office to the units page."""
+    return redirect(url_for("admin.units"))
+
+
+def _search() -> str | None:
+    return request.args.get("q", "").strip()[:64] or None
+
+
+@bp.route("/units", methods=("GET", "POST"))
+@role_required("office")
+def units() -> Any:
+    """The units the office manages, in tree order; add one below a parent among them."""
+    db, error, values, reach = get_session(), None, request.form.to_dict(), office_reach()
+    if request.method == "POST":
+        try:
+            add_unit(db, values.get("code", "").strip(), values.get("name", ""), values.get("level", ""),
+                     values.get("parent", "").strip() or None, within=reach)  # fmt: skip
+            db.commit()
+            return redirect(url_for("admin.units"), 303)
+        except UnitError as exc:
+            db.rollback()
+            error = str(exc)
+    shown, unit = narrowed(reach)
+    q = _search()
+    page = units_page(db, shown, page_arg(), q)
+    return render("admin/units.html", "admin/_units.html", 422 if error else 200, page=page,
+                  error=error, values=values, levels=LEVELS, q=q, unit=unit,
+                  choices=unit_choices(reach))  # fmt: skip
+
+
+@bp.route("/users", methods=("GET", "POST"))
+@role_required("office")
+def users() -> Any:
+    """The users holding a post the office manages, with those posts; add one with roles
+    given as ROLE@UNITCODE inside the office's units."""
+    db, error, values, reach = get_session(), None, request.form.to_dict(), office_reach()
+    if request.method == "POST":
+        roles = [r for r in re.split(r"[\s,，]+", values.get("roles", "")) if r]
+        try:
+            add_user(db, values.get("username", "").strip(), values.get("display_name", ""),
+                     values.get("password", ""), roles, now(), values.get("email") or None,
+                     within=reach)  # fmt: skip
+            db.commit()
+            return redirect(url_for("admin.users"), 303)
+        except UnitError as exc:
+            db.rollback()
+            error = str(exc)
+    values.pop("password", None)
+    shown, unit = narrowed(reach)
+    q = _search()
+    page = users_page(db, shown, page_arg(), q)
+    return render("admin/users.html", "admin/_users.html", 422 if error else 200, page=page,
+                  posts=posts(page.items, reach), error=error, values=values, q=q, unit=unit,
+                  choices=unit_choices(reach))  # fmt: skip
+
+
+@bp.get("/rounds")
+@role_required("office")
+def rounds() -> str:
+    """Rounds organised in or inspecting the office's units, their teams seen from there
+    (members; targets and issues inside the office's units counted)."""
+    db, reach = get_session(), office_reach()
+    inside = select(Unit.id).where(under(Unit.path, reach))
+    targets = func.count(func.distinct(TeamTarget.id))
+    teams = db.execute(
+        select(Team, func.count(func.distinct(TeamMember.id)), targets)
+        .outerjoin(TeamMember, TeamMember.team_id == Team.id)
+        .outerjoin(TeamTarget, (TeamTarget.team_id == Team.id) & TeamTarget.unit_id.in_(inside))
+        .where(teams_clause(reach))
+        .group_by(Team.id)
+        .order_by(Team.round_id, Team.id)
+    ).all()
+    shown = db.scalars(select(Round).where(round_clause(reach)).order_by(Round.id.desc())).all()
+    counted = select(Issue.round_id, func.count()).where(
+        Issue.round_id.in_([r.id for r in shown]), under(Issue.unit_path, reach)
+    )
+    issues = dict(db.execute(counted.group_by(Issue.round_id)).all())  # type: ignore[arg-type]
+    return render_template("admin/rounds.html", rounds=shown, teams=teams, issues=issues)
+
+
+@bp.get("/definitions")
+@role_required("office")
+def definitions() -> str:
+    """Every stored definition version."""
+    rows = (
+        get_session()
+        .scalars(
+            select(DefinitionVersion).order_by(DefinitionVersion.name, DefinitionVersion.id.desc())
+        )
+        .all()
+    )
+    return render_template("admin/definitions.html", rows=rows, problems=None)
+
+
+@bp.post("/definitions/check")
+@role_required("office")
+def check() -> Response:
+    """Validate the definition files on disk; list every problem with file:line."""
+    problems = check_paths([Path(current_app.config["DEFINITIONS_DIR"])])
+    get_session().rollback()
+    return render("admin/definitions.html", "admin/_problems.html", problems=problems,
+                  rows=get_session().scalars(select(DefinitionVersion)).all())  # fmt: skip
+
+
+@bp.get("/definitions/<int:dv_id>")
+@role_required("office")
+def definition(dv_id: int) -> str:
+    """One definition version: states, actions and its source."""
+    dv = get_session().get(DefinitionVersion, dv_id) or abort(404)
+    return render_template("admin/definition.html", dv=dv, d=definition_of(dv))
+
+
+@bp.get("/definitions/<int:dv_id>/diagram.svg")
+@role_required("office")
+def diagram(dv_id: int) -> Response:
+    """The definition's diagram (no state highlighted)."""
+    from web.pages.issues.page import _svg_csp
+    from workflow.definition.diagram import to_svg
+
+    dv = get_session().get(DefinitionVersion, dv_id) or abort(404)
+    svg = to_svg(definition_of(dv), None, get_lang())
+    response = make_response(svg)
+    response.content_type = "image/svg+xml; charset=utf-8"
+    response.headers["Content-Security-Policy"] = _svg_csp(svg)
+    return response

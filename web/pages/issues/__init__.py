@@ -1,0 +1,1 @@
+"""One issue: its page and actions, opening new issues, evidence, and the problem leads."""

@@ -1,0 +1,92 @@
+"""A team's page: items it inherits (接力式巡察, carried over on request) and its shared
+information space with simultaneous rounds and lower levels' earlier findings."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import abort, redirect, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from web.auth import me, role_required
+from web.database import get_session, now
+from web.htmx import is_htmx, render
+from web.i18n import t
+from web.pages.common import page_arg
+from web.pages.linkage.common import attempt, bp, status
+from web.pages.linkage.rounds import cards
+from web.pages.linkage.scope import READERS, manages, team_or_404, visible_ids
+from workflow import linkage
+from workflow.models import Issue, Round, Team
+from workflow.org.scope import visible_clause
+from workflow.queries import paginate
+
+
+def _team_ctx(team: Team, **extra: Any) -> dict[str, Any]:
+    """The relay view and the shared information space of a team, as the user may see them.
+
+    The shared space (the team's round and simultaneous rounds) is paged in SQL; lower
+    levels' earlier findings are listed after it, on its first page.
+    """
+    db = get_session()
+    relay = linkage.relay_view(db, team.id)
+    shared = paginate(
+        db,
+        select(Issue)
+        .where(linkage.visible_findings_clause(db, team.id), visible_clause(me()))
+        .order_by(Issue.round_id, Issue.id),
+        page_arg(),
+    )
+    earlier = [
+        i for items in linkage.earlier_findings_for_team(db, team.id).values() for i in items
+    ]
+    checks = {c for r in relay for c in r.checks}
+    seen = visible_ids({r.issue.id for r in relay} | {i.id for i in earlier} | checks)
+    earlier = [i for i in earlier if i.id in seen] if shared.page == 1 else []
+    round_ids = {i.round_id for i in [*shared.items, *earlier, *(r.issue for r in relay)]}
+    rounds = {r.id: r for r in db.scalars(select(Round).where(Round.id.in_(round_ids)))}
+    numbers = {
+        i: n for i, n in db.execute(select(Issue.id, Issue.number).where(Issue.id.in_(checks)))
+    }
+    ctx = dict(team=team, card=cards([team])[team.id], manage=manages(team.round.organiser),
+               relay=[r for r in relay if r.issue.id in seen], rounds=rounds, numbers=numbers,
+               shared=shared, earlier=earlier, seen=seen, error=None, ok=None)  # fmt: skip
+    ctx.update(extra)
+    return ctx
+
+
+@bp.get("/teams/<int:team_id>")
+@role_required(*READERS)
+def team_page(team_id: int) -> Response:
+    """A team: items carried from earlier rounds (relay) and its shared information space."""
+    team = team_or_404(team_id)
+    return render("linkage/team.html", "linkage/_shared.html", **_team_ctx(team))
+
+
+@bp.post("/teams/<int:team_id>/carry")
+@role_required(*READERS)
+def carry(team_id: int) -> Response:
+    """Carry selected earlier items into the team's round (接力式巡察)."""
+    team = team_or_404(team_id)
+    if not manages(team.round.organiser):
+        abort(403)
+    db, ids = get_session(), request.form.getlist("ids", type=int)
+    carried: list[Issue] = []
+    with attempt() as a:
+        if not ids:
+            raise ValueError(t("choose_items"))
+        items = {r.issue.id: r.issue for r in linkage.relay_view(db, team.id)}
+        by_round: dict[int, list[int]] = {}
+        for issue_id in ids:
+            if issue_id not in items:
+                raise LookupError(t("not_relay_item", id=issue_id))
+            # relay items always belong to an earlier round
+            by_round.setdefault(cast(int, items[issue_id].round_id), []).append(issue_id)
+        for from_round, group in by_round.items():
+            carried += linkage.carry_over(db, from_round, team.round_id, group, me(), now())
+    if a.error is None and not is_htmx():
+        return redirect(url_for("linkage.team_page", team_id=team.id), 303)
+    ok = t("carried", numbers=", ".join(i.number for i in carried)) if a.error is None else None
+    ctx = _team_ctx(team, error=a.error, ok=ok)
+    return render("linkage/team.html", "linkage/_relay.html", status(a.error), **ctx)

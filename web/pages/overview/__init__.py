@@ -1,0 +1,1 @@
+"""Many issues at once: the unit board, the rectification ledger, the statistics."""

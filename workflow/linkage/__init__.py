@@ -1,0 +1,94 @@
+"""巡视巡察上下联动: the linkage rules between provincial, city and county inspection.
+
+Owns, on top of ``workflow.service`` (which still writes every issue state):
+
+- task linkage (任务部署联动, 三级联动): :func:`push_down` turns a provincial finding into
+  a tree of common problems, one per tier (province → city → county), whose leaves are
+  the matching units' rectification issues (``workflow.linkage.push``); :func:`rollup`
+  counts a tree at each level (``workflow.linkage.rollup``);
+- organisation linkage (组织方式联动): a provincial inspection of a unit and the unit's
+  simultaneous internal inspection share one information space (:func:`shared_space`,
+  :func:`visible_findings_for_team`), and result and information linkage (成果运用 /
+  信息运用联动): :func:`earlier_findings` of lower levels for a higher-level team
+  (``workflow.linkage.shared``);
+- relay inspection (接力式巡察): :func:`carry_over`, :func:`relay_view`, :func:`link_check`
+  (``workflow.linkage.relay``).
+
+Rounds, teams and the 回避 rule live in ``workflow.linkage.teams``; network figures in
+``workflow.linkage.network.metrics``, ``network_figures`` and ``network_stats``, rectification
+quality in ``workflow.linkage.network.quality`` and special checks in ``workflow.linkage.network.checks``.
+All are re-exported here, so ``workflow.linkage`` is the one import of the linkage API.
+Problem leads (restricted) never enter a shared space: their details stay with the
+discipline commission.  Every change appends an audit event.  Must not import flask.
+"""
+
+from __future__ import annotations
+
+from workflow.linkage.network.checks import SpecialCheckResult, run_special_check
+from workflow.linkage.network.figures import enter_figure
+from workflow.linkage.network.metrics import METRICS, Metric
+from workflow.linkage.network.quality import QualityRates, rectification_quality
+from workflow.linkage.network.stats import NetworkReport, network_statistics
+from workflow.linkage.push import PushResult, PushRule, matching_units, push_down
+from workflow.linkage.relay import RelayItem, carry_over, link_check, relay_view
+from workflow.linkage.rollup import Rollup, rollup
+from workflow.linkage.shared import (
+    earlier_findings,
+    earlier_findings_for_team,
+    shared_space,
+    simultaneous_rounds,
+    visible_findings_clause,
+    visible_findings_for_team,
+)
+from workflow.linkage.teams import (
+    LinkageSettings,
+    Refused,
+    SpecialCheckThresholds,
+    add_member,
+    add_target,
+    check_assignment,
+    create_round,
+    form_team,
+    recusal_reason,
+    resolve_round,
+    resolve_unit,
+)
+
+__all__ = [
+    "METRICS",
+    "LinkageSettings",
+    "Metric",
+    "NetworkReport",
+    "PushResult",
+    "PushRule",
+    "QualityRates",
+    "Refused",
+    "RelayItem",
+    "Rollup",
+    "SpecialCheckResult",
+    "SpecialCheckThresholds",
+    "add_member",
+    "add_target",
+    "carry_over",
+    "check_assignment",
+    "create_round",
+    "earlier_findings",
+    "earlier_findings_for_team",
+    "enter_figure",
+    "form_team",
+    "link_check",
+    "matching_units",
+    "network_statistics",
+    "push_down",
+    "recusal_reason",
+    "rectification_quality",
+    "relay_view",
+    "resolve_round",
+    "resolve_unit",
+    "rollup",
+    "run_special_check",
+    "shared_space",
+    "simultaneous_rounds",
+    "visible_findings_clause",
+    "visible_findings_for_team",
+]

@@ -1,0 +1,88 @@
+"""Entered network figures: the audited entry of a figure that has no data behind it
+(个别谈话, 来信来电来访, 个人有关事项抽查, 提请协助), with where it comes from.
+Must not import flask."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.linkage.common import office_event, require_office
+from workflow.linkage.network.metrics import METRICS
+from workflow.linkage.teams import resolve_round, resolve_unit
+from workflow.models import NetworkFigure, Round, Unit, User
+
+
+def enter_figure(
+    session: Session,
+    rnd: Round | int | str | None,
+    unit: Unit | int | str,
+    metric: str,
+    value: int,
+    source: str,
+    user: User,
+    now: datetime,
+) -> NetworkFigure:
+    """Enter (or correct) a figure that has no data behind it, with where it comes from.
+
+    ``metric`` must be an *entered* metric of :data:`METRICS`; ``value`` an integer ≥ 0;
+    ``source`` is required (document, report or meeting it comes from).  ``rnd`` None
+    means a figure of the unit not tied to one round (e.g. "since last year").  One figure
+    per (round, unit, metric): entering again replaces it, and the event keeps the old one.
+    """
+    errors = []
+    if metric not in METRICS:
+        errors.append(f"metric {metric!r}: unknown")
+    elif METRICS[metric].mode != "entered":
+        errors.append(f"metric {metric!r} is computed from data and cannot be entered")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors.append("value: a whole number ≥ 0")
+    if not (source or "").strip():
+        errors.append("source: required")
+    elif len(source) > 255:
+        errors.append("source: at most 255 characters")
+    if errors:
+        raise ValueError("; ".join(errors))
+    u = resolve_unit(session, unit)
+    r = resolve_round(session, rnd) if rnd is not None else None
+    member = require_office(user, u)
+    row = session.scalar(
+        select(NetworkFigure).where(
+            NetworkFigure.unit_id == u.id,
+            NetworkFigure.metric == metric,
+            NetworkFigure.round_id == r.id if r else NetworkFigure.round_id.is_(None),
+        )
+    )
+    old = None if row is None else {"value": row.value, "source": row.source}
+    if row is None:
+        row = NetworkFigure(
+            round_id=r.id if r else None,
+            unit_id=u.id,
+            metric=metric,
+            value=value,
+            source=source.strip(),
+            entered_by=user.id,
+            entered_at=now,
+        )
+        session.add(row)
+    else:
+        row.value, row.source, row.entered_by, row.entered_at = value, source.strip(), user.id, now
+    session.flush()
+    office_event(
+        session,
+        user,
+        member,
+        "enter_figure",
+        now,
+        {
+            "metric": metric,
+            "round": r.code if r else None,
+            "unit": u.code,
+            "value": value,
+            "source": source.strip(),
+            "replaced": old,
+        },
+    )
+    return row

@@ -1,0 +1,181 @@
+"""The unit tree and the people in it: adding units, users, roles; password hashing.
+
+Owns the materialized path of each unit and the argon2id password hashes.
+Must not import flask.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.models import Membership, Unit, User
+from workflow.org.scope import ROLES
+
+LEVELS = ("province", "city", "county", "township", "department", "village")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+
+_hasher = PasswordHasher()  # argon2id with the library's current defaults
+
+
+class UnitError(ValueError):
+    """Bad input for a unit or user, with a message naming the problem."""
+
+
+def set_hasher_parameters(time_cost: int, memory_cost: int, parallelism: int) -> None:
+    """Replace the argon2 parameters (tests use cheap ones; production keeps the defaults)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash("rectiflow-timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Check ``password``; rehash in place when the parameters have moved on."""
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+def burn_hash_time(password: str) -> None:
+    """Spend the time a verification takes (unknown user: same timing as a wrong password)."""
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher.verify(_DUMMY_HASH, password)
+
+
+_DUMMY_HASH = _hasher.hash("rectiflow-timing-equaliser")
+
+
+def _inside(unit: Unit | None, within: list[Unit] | None) -> bool:
+    """Whether ``unit`` lies in the offices' subtrees (``within`` None = no limit: the CLI)."""
+    if within is None:
+        return True
+    return unit is not None and any(unit.path.startswith(top.path) for top in within)
+
+
+def _check_within(unit: Unit | None, within: list[Unit] | None, what: str) -> None:
+    """Refuse ``unit`` outside the offices' subtrees."""
+    if not _inside(unit, within):
+        raise UnitError(f"{what}: outside the units your inspection office manages")
+
+
+def _by_code(session: Session, code: str, within: list[Unit] | None) -> Unit | None:
+    """The unit with ``code``; None also when it lies outside ``within``.
+
+    A unit another office manages must look exactly like a missing one: the same message
+    at the same point of the checks, so the answer tells nothing about other subtrees.
+    """
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    return unit if _inside(unit, within) else None
+
+
+def add_unit(
+    session: Session,
+    code: str,
+    name: str,
+    level: str,
+    parent_code: str | None = None,
+    within: list[Unit] | None = None,
+) -> Unit:
+    """Add a unit below ``parent_code`` (or a root) and compute its path.
+
+    ``within``: the units whose subtrees the caller manages (an office on the web); the new
+    unit's parent must lie inside one of them.
+    """
+    if not CODE_RE.match(code or ""):
+        raise UnitError(f"unit code {code!r}: letters, digits, '.', '_' or '-' (at most 64)")
+    if not (name or "").strip():
+        raise UnitError("unit name is required")
+    if level not in LEVELS:
+        raise UnitError(f"unit level {level!r}: one of {', '.join(LEVELS)}")
+    if session.scalar(select(Unit.id).where(Unit.code == code)):
+        raise UnitError(f"unit code {code!r} is taken")
+    parent = None
+    if parent_code:
+        parent = _by_code(session, parent_code, within)
+        if parent is None:
+            raise UnitError(f"no parent unit with code {parent_code!r}")
+    if within is not None:
+        _check_within(parent, within, f"parent unit {parent_code or '(none: a root)'}")
+    unit = Unit(
+        code=code,
+        name=name.strip(),
+        level=level,
+        parent_id=parent.id if parent else None,
+        path="",
+        depth=parent.depth + 1 if parent else 0,
+    )
+    session.add(unit)
+    session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    return unit
+
+
+def parse_role(session: Session, spec: str, within: list[Unit] | None = None) -> tuple[str, Unit]:
+    """``ROLE@UNITCODE`` → (role, unit); a unit outside ``within`` is reported as missing."""
+    role, sep, code = spec.partition("@")
+    if not sep:
+        raise UnitError(f"role {spec!r}: write ROLE@UNITCODE, e.g. unit_user@CITY-01")
+    if role not in ROLES:
+        raise UnitError(f"role {role!r}: one of {', '.join(ROLES)}")
+    unit = _by_code(session, code, within)
+    if unit is None:
+        raise UnitError(f"role {spec!r}: no unit with code {code!r}")
+    return role, unit
+
+
+def add_user(
+    session: Session,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: list[str],
+    now: datetime,
+    email: str | None = None,
+    within: list[Unit] | None = None,
+) -> User:
+    """Add a user with memberships given as ``ROLE@UNITCODE``.
+
+    ``within``: the units whose subtrees the caller manages; every role's unit must lie
+    inside one of them (a city office cannot create a province office account).
+    """
+    if not USERNAME_RE.match(username or ""):
+        raise UnitError(f"username {username!r}: 2–64 lower-case letters, digits, '.', '_' or '-'")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise UnitError(f"username {username!r} is taken")
+    if len(password or "") < 8:
+        raise UnitError("password: at least 8 characters")
+    if not roles:
+        raise UnitError("at least one ROLE@UNIT is required")
+    parsed = [parse_role(session, r, within) for r in roles]
+    for role, unit in parsed:
+        _check_within(unit, within, f"role {role}@{unit.code}")
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        email=email or None,
+        password_hash=hash_password(password),
+        created_at=now,
+        preferences={},
+    )
+    session.add(user)
+    session.flush()
+    for role, unit in parsed:
+        user.memberships.append(Membership(user_id=user.id, unit_id=unit.id, role=role, unit=unit))
+    session.flush()
+    return user

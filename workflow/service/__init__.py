@@ -1,0 +1,49 @@
+"""The service: the only writer of issue state.
+
+Opening an issue, taking an action on it (role, unit scope, version, fields, guards,
+effects, audit event and outbox rows in the caller's transaction), and the upkeep that
+moves issues on the system's behalf (recomputed deadlines, definition migrations).
+Time always comes from the caller's ``now``.  Must not import flask or ``notifications``.
+"""
+
+from workflow.service.acting import (
+    ActResult,
+    Conflict,
+    Denied,
+    GuardFailed,
+    NotFound,
+    ServiceError,
+    act,
+    allowed_actions,
+    apply_migration,
+    changes_since,
+    get_definition,
+    open_issue,
+    open_issues,
+    recompute_deadlines,
+    running_clocks,
+    snapshot,
+    validate_open,
+)
+from workflow.service.fields import ValidationFailed
+
+__all__ = [
+    "ActResult",
+    "Conflict",
+    "Denied",
+    "GuardFailed",
+    "NotFound",
+    "ServiceError",
+    "ValidationFailed",
+    "act",
+    "allowed_actions",
+    "apply_migration",
+    "changes_since",
+    "get_definition",
+    "open_issue",
+    "open_issues",
+    "recompute_deadlines",
+    "running_clocks",
+    "snapshot",
+    "validate_open",
+]
