@@ -12,7 +12,8 @@ PORT ?= 5000
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 LINT_PATHS := workflow web notifications tests $(wildcard bench)
 
-.PHONY: run test test-fast test-slow lint bench bench-full install install-test system-deps demo clean
+.PHONY: run test test-fast test-slow lint bench bench-full install install-test system-deps demo clean \
+	translations compile-translations
 
 $(UV):
 	$(PY) -m venv .tools
@@ -21,9 +22,24 @@ $(UV):
 # the lean runtime (no Prefect, no browser)
 install: $(UV)
 	$(UV) sync --frozen --python $(PY) --extra server
+	@$(MAKE) --no-print-directory compile-translations
+
+# the gettext catalogues: compiled (.mo, not committed) from web/translations/*/messages.po
+compile-translations:
+	$(BIN)/pybabel compile -d web/translations -D messages --statistics 2>&1 | grep -v '^compiling' || true
+	@test -f web/translations/zh/LC_MESSAGES/messages.mo || { echo "catalogues did not compile"; exit 1; }
+
+# after changing a text in the code or templates: extract the ids and merge them into the .po
+translations: install-test
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-by-file \
+	  --no-wrap --project Rectiflow --copyright-holder Rectiflow -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -D messages \
+	  --no-wrap --omit-header --ignore-obsolete --no-fuzzy-matching
+	@$(MAKE) --no-print-directory compile-translations
 
 install-test: $(UV)
 	$(UV) sync --frozen --python $(PY) --all-extras
+	@$(MAKE) --no-print-directory compile-translations
 
 # Debian's chromium and CJK fonts for the browser tests (never `playwright install`)
 system-deps:

@@ -143,6 +143,12 @@ def test_cross_inspection_between_townships_is_allowed(sqlite_world):
         linkage.add_member(
             s, team, world.user(s, "clerk2"), world.user(s, "office"), world.clock(), PARENT
         )
+        team_id = team.id
+        s.commit()
+    with world.db.reading() as s:
+        members = s.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team_id)).all()
+        assert world.users["clerk2"] in members
+        assert s.scalar(select(Event.id).where(Event.outcome == "denied")) is None
 
 
 def test_only_the_organisers_office_staffs_a_team(sqlite_world):

@@ -30,13 +30,13 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from web.database import get_session, now
-from web.i18n import t
 from workflow.models import LoginAttempt, Membership, User
 from workflow.org.units import burn_hash_time, verify_password
 
@@ -173,7 +173,9 @@ def login() -> Any:
     password = request.form.get("password", "")
     address = (request.remote_addr or "-")[:64]
     if _too_many(username, address):
-        return render_template("auth/login.html", error=t("too_many"), username=username), 429
+        return render_template(
+            "auth/login.html", error=_("Too many attempts, try again later"), username=username
+        ), 429
     user = db.scalar(select(User).where(User.username == username))
     db.info[REHASH_ONLY] = True  # the same password, new parameters: other sessions live on
     try:
@@ -183,7 +185,9 @@ def login() -> Any:
     finally:
         db.info.pop(REHASH_ONLY, None)
     if not ok or user is None or not user.active:
-        return render_template("auth/login.html", error=t("bad_login"), username=username), 401
+        return render_template(
+            "auth/login.html", error=_("Wrong username or password"), username=username
+        ), 401
     lang = session.get("lang")
     session.clear()  # a new session: nothing from before the login survives
     login_user(Account(user))

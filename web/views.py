@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from web import auth, i18n
+from web import auth, locale
 from web.htmx import is_htmx
 
 csrf = CSRFProtect()
@@ -30,27 +31,52 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), browsing-topics=()",
 }
 
-# (endpoint, text key, roles that see it; None = everyone)
-NAV: list[tuple[str, str, set[str] | None]] = [
-    ("home.index", "my_work", None),
-    ("board.index", "board", {"office", "supervisor", "leader", "unit_user", "unit_head"}),
-    ("ledger.index", "ledger", {"office", "supervisor", "leader", "unit_user", "unit_head"}),
-    ("queues.supervise", "supervise_queue", {"supervisor"}),
-    ("queues.spotcheck", "spotcheck_queue", {"spot_check", "office"}),
-    ("leads.index", "leads", {"discipline", "office"}),
-    ("stats.index", "stats", {"office", "supervisor", "leader", "discipline"}),
-    ("excel.index", "excel", {"office", "supervisor", "leader", "unit_user", "unit_head"}),
-    ("linkage.rounds", "nav_linkage", {"office", "supervisor", "leader"}),
-    ("admin.index", "admin", {"office"}),
+# (endpoint, text, roles that see it; None = everyone)
+NAV: list[tuple[str, Any, set[str] | None]] = [
+    ("home.index", _l("My work"), None),
+    (
+        "board.index",
+        _l("Unit progress"),
+        {"office", "supervisor", "leader", "unit_user", "unit_head"},
+    ),
+    (
+        "ledger.index",
+        _l("Rectification ledger"),
+        {"office", "supervisor", "leader", "unit_user", "unit_head"},
+    ),
+    ("queues.supervise", _l("Supervision queue"), {"supervisor"}),
+    ("queues.spotcheck", _l("Spot checks"), {"spot_check", "office"}),
+    ("leads.index", _l("Problem leads"), {"discipline", "office"}),
+    ("stats.index", _l("Statistics"), {"office", "supervisor", "leader", "discipline"}),
+    (
+        "excel.index",
+        _l("Excel import/export"),
+        {"office", "supervisor", "leader", "unit_user", "unit_head"},
+    ),
+    ("linkage.rounds", _l("Linkage"), {"office", "supervisor", "leader"}),
+    ("admin.index", _l("Administration"), {"office"}),
 ]
+
+# what an error page says, by status (anything else reads as a bad request)
+ERROR_TEXTS = {
+    400: _l("Bad request"),
+    401: _l("Please log in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    413: _l("File too large"),
+    429: _l("Too many attempts, try again later"),
+    500: _l("Something went wrong; please try again later"),
+}
+CSRF_TEXT = _l("The page expired; reload and try again")
 
 
 def nav_items() -> list[tuple[str, str, bool]]:
     """The navigation links the logged-in user may follow: (url, text, is current page)."""
     held = auth.roles()
     return [
-        (url_for(endpoint), i18n.t(key), _is_current(endpoint))
-        for endpoint, key, wanted in NAV
+        (url_for(endpoint), str(text), _is_current(endpoint))
+        for endpoint, text, wanted in NAV
         if wanted is None or held & wanted
     ]
 
@@ -78,19 +104,19 @@ def security_headers(response: Response) -> Response:
     return response
 
 
-def error_page(code: int, key: str) -> tuple[str, int]:
+def error_page(code: int, message: Any = None) -> tuple[str, int]:
     """The error page (or fragment, for htmx) with no detail from inside the app."""
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
-    return render_template(template, code=code, message=i18n.t(key)), code
+    text = message if message is not None else ERROR_TEXTS.get(code, ERROR_TEXTS[400])
+    return render_template(template, code=code, message=str(text)), code
 
 
 def handle_http(exc: HTTPException) -> Any:
     """4xx/5xx raised by Flask or the views."""
     code = exc.code or 500
-    key = f"error_{code}" if f"error_{code}" in i18n.TEXTS else "error_400"
     response = exc.get_response()
     if code == 405 or code >= 500 or code in (400, 401, 403, 404, 413, 429):
-        body, code = error_page(code, key)
+        body, code = error_page(code)
         response.set_data(body)
         response.content_type = "text/html; charset=utf-8"
     return response
@@ -106,14 +132,14 @@ def init_app(app: Flask) -> None:
     from web.pages.work import home, inbox, queues
 
     csrf.init_app(app)
-    i18n.init_app(app)
+    locale.init_app(app)
     auth.init_app(app)
     common.register(app)
     for module in (home, board, ledger, issues, evidence, queues, leads, stats, admin, inbox):
         app.register_blueprint(module.bp)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http)
-    app.register_error_handler(CSRFError, lambda e: error_page(400, "error_csrf"))
+    app.register_error_handler(CSRFError, lambda e: error_page(400, CSRF_TEXT))
     app.register_error_handler(Exception, _unexpected)
     app.jinja_env.globals.update(nav_items=nav_items, roles=auth.roles)
     # the Excel pages and the JSON API (after csrf.init_app: the API exempts itself from it)
@@ -135,7 +161,7 @@ def init_app(app: Flask) -> None:
     def set_lang() -> Response:
         """Switch the interface language (kept in the session and a cookie)."""
         lang = request.form.get("lang", "zh")
-        lang = lang if lang in i18n.LANGS else "zh"
+        lang = lang if lang in locale.LANGS else "zh"
         session["lang"] = lang
         back = request.form.get("next") or "/"
         response = app.redirect(
@@ -154,4 +180,4 @@ def _unexpected(exc: Exception) -> Any:
     current_app.logger.exception("unhandled error")
     if current_app.testing and not current_app.config.get("SHOW_ERROR_PAGE"):
         raise exc
-    return error_page(500, "error_500")
+    return error_page(500)

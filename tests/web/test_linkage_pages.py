@@ -296,7 +296,7 @@ def test_pages_speak_english_too(client, auth, sqlite_world):
     key = re.compile(r"[>\"](?:lk|net|sk|src|check|push|rollup|relay|level)_[a-z_]+[<\"]")
     for url in pages:
         html = client.get(url).data.decode()
-        assert "Rounds and teams" in html and "Network statistics" in html, url
+        assert "Rounds and inspection teams" in html and "Network statistics" in html, url
         # every text key is translated (an unknown key would show as itself); metric keys
         # are shown on purpose in <code>
         text = re.sub(r'(name|id|for|value|form)="[^"]*"|<code>[^<]*</code>', "", html)

@@ -28,6 +28,7 @@ from web.api.schemas import (
     IssueSchema,
 )
 from web.database import get_session, now
+from web.locale import say
 from workflow import queries, service
 from workflow.models import Event, Evidence, Issue, Round, Unit, User
 from workflow.org.scope import visible_clause
@@ -217,13 +218,13 @@ def create_issue(args: dict[str, Any]) -> dict[str, Any]:
         issue = service.open_issue(session, definition, args, user, now())
     except service.Denied as exc:
         session.rollback()
-        raise ApiError(403, str(exc)) from None
+        raise ApiError(403, say(exc)) from None
     except ValidationFailed as exc:
         session.rollback()
         raise ApiError(422, "the issue did not validate", fields=exc.errors) from None
     except LookupError as exc:
         session.rollback()
-        raise ApiError(422, str(exc), fields={"definition": [str(exc)]}) from None
+        raise ApiError(422, say(exc), fields={"definition": [say(exc)]}) from None
     session.commit()
     return detail(session, issue, user)
 
@@ -249,18 +250,18 @@ def act_on_issue(args: dict[str, Any], issue_id: int, action: str) -> dict[str, 
         )
     except service.NotFound as exc:
         session.commit()  # keep the denied attempt in the audit trail
-        raise ApiError(404, str(exc)) from None
+        raise ApiError(404, say(exc)) from None
     except service.GuardFailed as exc:
         session.commit()
-        raise ApiError(422, str(exc), code="guard_failed") from None
+        raise ApiError(422, say(exc), code="guard_failed") from None
     except service.Denied as exc:
         session.commit()
-        raise ApiError(403, str(exc)) from None
+        raise ApiError(403, say(exc)) from None
     except service.Conflict as exc:
         session.rollback()
         raise ApiError(
             409,
-            str(exc),
+            say(exc),
             changes=exc.changes,
             fields={"expected_version": [str(exc.current_version)]},
         ) from None

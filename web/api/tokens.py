@@ -11,6 +11,7 @@ from web.api.auth import current_api_user, prepare
 from web.api.errors import ApiError
 from web.api.schemas import TokenCreatedSchema, TokenCreateSchema, TokenSchema
 from web.database import get_session, now
+from web.locale import say
 from workflow.models import ApiToken
 from workflow.org import tokens
 
@@ -80,7 +81,7 @@ def create_my_token(args: dict[str, Any]) -> dict[str, Any]:
         token, plaintext = tokens.create_token(session, current_api_user(), args["name"], now())
     except tokens.TokenError as exc:
         session.rollback()
-        raise ApiError(422, str(exc), fields={"name": [str(exc)]}) from None
+        raise ApiError(422, say(exc), fields={"name": [say(exc)]}) from None
     session.commit()
     return {**token_row(token), "token": plaintext}
 

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from web.database import get_database, parse_now
+from web.locale import say
 
 
 def _fail(message: str) -> None:
@@ -42,7 +43,7 @@ def units_add(code: str, name: str, level: str, parent_code: str | None) -> None
             unit = add_unit(session, code, name, level, parent_code)
             path = unit.path
     except UnitError as exc:
-        _fail(str(exc))
+        _fail(say(exc))
     click.echo(f"unit {code} added at {path}")
 
 
@@ -92,7 +93,7 @@ def users_add(
         with get_database().writing() as session:
             add_user(session, username, display_name, password, list(roles), parse_now(None), email)
     except UnitError as exc:
-        _fail(str(exc))
+        _fail(say(exc))
     click.echo(f"user {username} added")
 
 

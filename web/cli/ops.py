@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from web.database import get_database, parse_now
+from web.locale import say
 
 
 @click.group("audit", cls=AppGroup)
@@ -69,7 +70,7 @@ def backup_command(target: Path) -> None:
     try:
         backup(get_database().engine, target, Path(current_app.config["UPLOAD_FOLDER"]))
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(say(exc)) from None
     click.echo(f"backup written to {target}")
 
 
@@ -88,7 +89,7 @@ def restore_command(source: Path, yes: bool) -> None:
     try:
         restore(database.engine, source, Path(current_app.config["UPLOAD_FOLDER"]))
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(say(exc)) from None
     with database.reading() as session:
         result = verify(session)
     if not result.ok:

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from web.database import get_database, parse_now
+from web.locale import say
 
 
 def _fail(message: str) -> None:
@@ -36,7 +37,7 @@ def token_create(username: str, name: str) -> None:
         try:
             token, plaintext = create_token(session, user, name, parse_now(None))
         except TokenError as exc:
-            _fail(str(exc))
+            _fail(say(exc))
         token_id = token.id
     click.echo(plaintext)
     click.echo(f"token {token_id} for {username}; it is shown only now, store it safely", err=True)
@@ -75,7 +76,7 @@ def token_revoke(token_id: int) -> None:
         with get_database().writing() as session:
             revoke_token(session, token_id, parse_now(None))
     except LookupError as exc:
-        _fail(str(exc))
+        _fail(say(exc))
     click.echo(f"token {token_id} revoked")
 
 

@@ -8,9 +8,11 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, g, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from web.database import get_session, now
-from web.i18n import get_lang, label, t
+from web.locale import label
 from workflow.clock.calendar import WorkCalendar, working_days_left
 from workflow.definition import Definition
 from workflow.models import Event, Issue
@@ -78,17 +80,17 @@ def due_info(issue: Issue) -> dict[str, str]:
         return {"date": "—", "text": "", "css": "none"}
     days = working_days_left(calendar(), now(), issue.due_at, TZ)
     if days < 0:
-        text, css = t("days_overdue", n=-days), "red"
+        text, css = _("%(n)s working days overdue", n=-days), "red"
     elif days == 0:
-        text, css = t("due_today"), "red"
+        text, css = _("Due today"), "red"
     else:
-        text, css = t("days_to_go", n=days), "soon" if days <= 7 else "ok"
+        text, css = _("%(n)s working days left", n=days), "soon" if days <= 7 else "ok"
     if issue.warning_level in ("yellow", "red") and css != "red":
         css = issue.warning_level
     if issue.state_kind != "open":
         css = "none"
     date = local(issue.due_at, "%Y-%m-%d") + (
-        f" ({t('provisional')})" if issue.due_provisional else ""
+        f" ({_('provisional')})" if issue.due_provisional else ""
     )
     return {"date": date, "text": text, "css": css}
 
@@ -119,11 +121,11 @@ def working_days(due_at: datetime) -> int:
 
 
 EVENT_TEXTS = {
-    "open": ("移交", "Transferred"),
-    "upload_evidence": ("上传佐证材料", "Evidence uploaded"),
-    "deadline_recomputed": ("时限重算", "Deadline recomputed"),
-    "definition_migrated": ("流程版本迁移", "Definition migrated"),
-    "remind": ("提醒", "Reminder"),
+    "open": _l("Issue transferred"),
+    "upload_evidence": _l("Evidence uploaded"),
+    "deadline_recomputed": _l("Deadline recomputed"),
+    "definition_migrated": _l("Definition migrated"),
+    "remind": _l("Reminder sent"),
 }
 NOTE_KEYS = ("reason", "note", "summary", "grade", "progress", "new_due", "checker", "filename",
              "completion", "disposition", "unit")  # fmt: skip
@@ -138,8 +140,8 @@ def action_label(definition: Definition, name: str, data: dict[str, Any] | None 
         # the sweep's events read as their rung (黄牌预警 …); a rung name such as remind_1
         # recurs in several clocks with different labels, so the event's clock decides
         return rung_label(definition, str(data["clock"]), name.removeprefix("escalate:"))
-    pair = EVENT_TEXTS.get(name)
-    return (pair[1] if get_lang() == "en" else pair[0]) if pair else name
+    text = EVENT_TEXTS.get(name)
+    return str(text) if text is not None else name
 
 
 def state_name(definition: Definition, state: str) -> str:

@@ -18,6 +18,7 @@ from flask_login import login_required
 from web.auth import me
 from web.database import get_session, now
 from web.htmx import fragment, render
+from web.locale import say
 from workflow import imports, queries
 from workflow.org import tokens
 from workflow.queries import export
@@ -129,7 +130,7 @@ def account_tokens() -> Response:
             db.commit()
         except tokens.TokenError as exc:
             db.rollback()
-            error = str(exc)
+            error = say(exc)
     return render("excel/tokens.html", "excel/tokens.html", 422 if error else 200,
                   tokens=tokens.list_tokens(db, user), created=created, error=error)  # fmt: skip
 

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from web.auth import role_required
 from web.database import get_session, now
 from web.htmx import render
-from web.i18n import get_lang
+from web.locale import lang, say
 from web.pages.admin.scope import narrowed, office_reach, posts, units_page, users_page
 from web.pages.common import page_arg
 from web.pages.linkage.scope import round_clause, teams_clause, under, unit_choices
@@ -63,7 +63,7 @@ def units() -> Any:
             return redirect(url_for("admin.units"), 303)
         except UnitError as exc:
             db.rollback()
-            error = str(exc)
+            error = say(exc)
     shown, unit = narrowed(reach)
     q = _search()
     page = units_page(db, shown, page_arg(), q)
@@ -88,7 +88,7 @@ def users() -> Any:
             return redirect(url_for("admin.users"), 303)
         except UnitError as exc:
             db.rollback()
-            error = str(exc)
+            error = say(exc)
     values.pop("password", None)
     shown, unit = narrowed(reach)
     q = _search()
@@ -162,7 +162,7 @@ def diagram(dv_id: int) -> Response:
     from workflow.definition.diagram import to_svg
 
     dv = get_session().get(DefinitionVersion, dv_id) or abort(404)
-    svg = to_svg(definition_of(dv), None, get_lang())
+    svg = to_svg(definition_of(dv), None, lang())
     response = make_response(svg)
     response.content_type = "image/svg+xml; charset=utf-8"
     response.headers["Content-Security-Policy"] = _svg_csp(svg)

@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import IO
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
 from web.auth import me
 from web.database import get_session, now
 from web.htmx import fragment, is_htmx, trigger
-from web.i18n import t
 from web.pages.common import get_or_404
 from workflow import audit, queries
 from workflow.models import Evidence, Issue, User
@@ -200,12 +200,12 @@ def upload(issue_id: int) -> Response:
         abort(403)
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _panel(issue, 422, t("empty_file"))
+        return _panel(issue, 422, _("Choose a file"))
     try:
         save_evidence(db, issue, user, file.filename, file.stream, now())
     except BadFile:
         db.rollback()
-        return _panel(issue, 422, t("bad_file"))
+        return _panel(issue, 422, _("This file type is not accepted"))
     db.commit()
     if not is_htmx():
         return redirect(url_for("issues.show", issue_id=issue.id), 303)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from web.auth import me, role_required
 from web.database import get_session, now
 from web.htmx import fragment, is_htmx, render, retarget, trigger
+from web.locale import lang, say
 from web.pages.common import get_or_404, working_days
 from workflow import queries, service
 from workflow.definition import Action
@@ -113,7 +114,7 @@ def act(issue_id: int, action_name: str) -> Response:
         abort(404)
     except service.GuardFailed as exc:
         db.commit()
-        return _form_answer(issue, action, 422, values=data, message=str(exc))
+        return _form_answer(issue, action, 422, values=data, message=say(exc))
     except service.Denied:
         db.commit()
         abort(403)
@@ -133,11 +134,10 @@ def _done(issue: Issue) -> Response:
 @login_required
 def diagram(issue_id: int) -> Response:
     """The issue's workflow as SVG, its current stage highlighted."""
-    from web.i18n import get_lang
     from workflow.definition.diagram import to_svg
 
     issue = get_or_404(queries.get_visible(get_session(), me(), issue_id))
-    svg = to_svg(service.get_definition(issue), issue.state, get_lang())
+    svg = to_svg(service.get_definition(issue), issue.state, lang())
     response = make_response(svg)
     response.content_type = "image/svg+xml; charset=utf-8"
     response.headers["Content-Security-Policy"] = _svg_csp(svg)
@@ -197,7 +197,7 @@ def create() -> Any:
             errors = exc.errors
         except service.Denied as exc:
             db.rollback()
-            errors = {"unit": [str(exc)]}
+            errors = {"unit": [say(exc)]}
     rounds = db.scalars(select(Round).order_by(Round.id.desc())).all()
     status = 422 if errors else 200
     return render_template("issues/new.html", values=values, errors=errors, kind=kind,

@@ -4,13 +4,13 @@ issues their failed items opened."""
 from __future__ import annotations
 
 from flask import redirect, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
 from web.auth import me, role_required
 from web.database import get_session, now
 from web.htmx import is_htmx, render
-from web.i18n import t
 from web.pages.common import page_arg
 from web.pages.linkage.common import attempt, bp, form_round, status
 from web.pages.linkage.scope import READERS, office_only, round_choices, under
@@ -30,14 +30,14 @@ def checks() -> Response:
         with attempt() as a:
             checker = next((u for u in offices if u.code == values.get("checker")), None)
             if checker is None:
-                raise LookupError(t("choose_checker"))
+                raise LookupError(_("Choose the checking unit"))
             result = linkage.run_special_check(db, values.get("target", "").strip(), checker,
                                                form_round(values.get("round")), me(), now())  # fmt: skip
         error = a.error
         if error is None:
             if not is_htmx():
                 return redirect(url_for("linkage.checks"), 303)
-            ok, values = t("check_done", n=len(result.issues)), {}
+            ok, values = _("Check done; %(n)s issues opened", n=len(result.issues)), {}
     inside = select(Unit.id).where(under(Unit.path))
     page = paginate(db, select(SpecialCheck).where(or_(
         SpecialCheck.target_unit_id.in_(inside), SpecialCheck.checker_unit_id.in_(inside)

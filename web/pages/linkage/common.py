@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, make_response, redirect
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.database import get_session
 from web.htmx import is_htmx
-from web.i18n import t
+from web.locale import say
 from web.pages.linkage.scope import find_round
 from workflow import linkage
 from workflow.models import Round, User
@@ -49,10 +50,10 @@ def attempt(keep_denied: bool = False) -> Iterator[Attempt]:
         yield outcome
     except linkage.Refused as exc:
         db.commit() if keep_denied else db.rollback()
-        outcome.error = exc.reason
+        outcome.error = say(exc.reason)
     except ENGINE_ERRORS as exc:
         db.rollback()
-        outcome.error = str(exc)
+        outcome.error = say(exc)
     else:
         db.commit()
 
@@ -86,7 +87,7 @@ def user_named(name: str) -> User:
     """The user with this username (LookupError when there is none)."""
     user = get_session().scalar(select(User).where(User.username == name.strip()))
     if user is None:
-        raise LookupError(t("no_such_user", name=name))
+        raise LookupError(_("No user %(name)s", name=name))
     return user
 
 
@@ -100,5 +101,5 @@ def whole_number(value: str | None) -> int:
     """A whole number ≥ 0 from a form (at most 12 digits)."""
     text = (value or "").strip()
     if not re.fullmatch(r"\d{1,12}", text):
-        raise ValueError(t("whole_number"))
+        raise ValueError(_("Enter a whole number ≥ 0"))
     return int(text)

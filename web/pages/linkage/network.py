@@ -4,12 +4,12 @@ with its written definition; the office enters the figures that have no data beh
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from web.auth import me, role_required
 from web.database import get_session, now
 from web.htmx import is_htmx, render
-from web.i18n import t
 from web.pages.common import int_arg
 from web.pages.linkage.common import attempt, bp, form_round, status, whole_number
 from web.pages.linkage.scope import (
@@ -50,7 +50,7 @@ def network() -> Response:
                 return redirect(
                     url_for("linkage.network", unit=unit.id, round=int_arg("round")), 303
                 )
-            ok, values = t("figure_saved"), {}
+            ok, values = _("Saved"), {}
     report = linkage.network_statistics(db, unit.id, [rnd.id] if rnd else None)
     offices = [m.unit for m in me().memberships if m.role == "office"]
     return render("linkage/network.html", "linkage/_network.html", status(error), report=report,

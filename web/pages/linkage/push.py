@@ -7,13 +7,14 @@ import re
 from typing import Any
 
 from flask import abort, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.auth import me, role_required
 from web.database import get_session, now
 from web.htmx import render
-from web.i18n import t
+from web.locale import say
 from web.pages.linkage.common import attempt, bp, done, status
 from web.pages.linkage.scope import READERS, visible_ids
 from workflow import linkage
@@ -35,7 +36,7 @@ def _push_source(args: Any) -> tuple[Issue, linkage.PushRule]:
         )
     )
     if issue is None:
-        raise LookupError(t("no_such_issue", number=number))
+        raise LookupError(_("No common problem or finding %(number)s in your scope", number=number))
     if issue.kind != "common_problem":
         # pushed down before: push into the same tree (the engine adds only what is missing)
         # rather than open a second root for the same finding
@@ -107,7 +108,7 @@ def push_preview() -> Response:
         units, notes = linkage.matching_units(get_session(), rule, _push_root_unit(issue))
         ctx = _push_ctx(preview=True, issue=issue, units=units, notes=notes)
     except (LookupError, ValueError) as exc:
-        ctx = _push_ctx(preview=True, error=str(exc))
+        ctx = _push_ctx(preview=True, error=say(exc))
     return render("linkage/push.html", "linkage/_push_preview.html", status(ctx["error"]), **ctx)
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import redirect, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.auth import me, role_required
 from web.database import get_session, now
 from web.htmx import fragment, is_htmx, render
-from web.i18n import t
 from web.pages.common import page_arg
 from web.pages.linkage.common import attempt, bp, done, form_date, form_round, status, user_named
 from web.pages.linkage.scope import (
@@ -181,7 +181,7 @@ def add_member(team_id: int) -> Response:
     name = request.form.get("username", "").strip()
     with attempt(keep_denied=True) as a:
         linkage.add_member(get_session(), team, user_named(name), me(), now())
-    return _team_answer(team, a.error, {"username": name}, t("added"))
+    return _team_answer(team, a.error, {"username": name}, _("Added"))
 
 
 @bp.post("/teams/<int:team_id>/targets")
@@ -193,6 +193,6 @@ def add_target(team_id: int) -> Response:
     code = request.form.get("unit", "").strip()
     with attempt(keep_denied=True) as a:
         if not code:
-            raise ValueError(t("unit_code_required"))
+            raise ValueError(_("Enter a unit code"))
         linkage.add_target(get_session(), team, code, me(), now())
-    return _team_answer(team, a.error, {"unit": code}, t("added"))
+    return _team_answer(team, a.error, {"unit": code}, _("Added"))

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any, cast
 
 from flask import abort, redirect, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.auth import me, role_required
 from web.database import get_session, now
 from web.htmx import is_htmx, render
-from web.i18n import t
 from web.pages.common import page_arg
 from web.pages.linkage.common import attempt, bp, status
 from web.pages.linkage.rounds import cards
@@ -75,18 +75,22 @@ def carry(team_id: int) -> Response:
     carried: list[Issue] = []
     with attempt() as a:
         if not ids:
-            raise ValueError(t("choose_items"))
+            raise ValueError(_("Select items first"))
         items = {r.issue.id: r.issue for r in linkage.relay_view(db, team.id)}
         by_round: dict[int, list[int]] = {}
         for issue_id in ids:
             if issue_id not in items:
-                raise LookupError(t("not_relay_item", id=issue_id))
+                raise LookupError(_("Issue %(id)s is not a relay item of this team", id=issue_id))
             # relay items always belong to an earlier round
             by_round.setdefault(cast(int, items[issue_id].round_id), []).append(issue_id)
         for from_round, group in by_round.items():
             carried += linkage.carry_over(db, from_round, team.round_id, group, me(), now())
     if a.error is None and not is_htmx():
         return redirect(url_for("linkage.team_page", team_id=team.id), 303)
-    ok = t("carried", numbers=", ".join(i.number for i in carried)) if a.error is None else None
+    ok = (
+        _("Carried over: %(numbers)s", numbers=", ".join(i.number for i in carried))
+        if a.error is None
+        else None
+    )
     ctx = _team_ctx(team, error=a.error, ok=ok)
     return render("linkage/team.html", "linkage/_relay.html", status(a.error), **ctx)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, Response, abort
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from web.auth import me
 from web.database import get_session, now
 from web.htmx import is_htmx, render
-from web.i18n import t
 from web.pages.common import filters_from_args
 from workflow import queries
 
@@ -35,7 +35,7 @@ def index() -> Response:
         summary, rows = queries.unit_board(db, user, unit, now(), f)
         trail = [u for u in queries.ancestors(db, unit) if queries.unit_in_reach(db, user, u.id)]
     else:
-        summary = queries.scope_progress(db, user, now(), f, t("whole_scope"))
+        summary = queries.scope_progress(db, user, now(), f, _("Whole scope"))
         rows = queries.unit_progress(db, user, [r.id for r in roots], now(), f)
         trail = []
     # the fragment (drill-down, filter, the 60 s refresh) has no round filter to fill

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from web.auth import me
 from web.database import get_session, now
 from web.htmx import fragment, is_htmx, render, trigger
+from web.locale import say
 from web.pages.common import filters_from_args, page_arg
 from workflow import audit, outbox, queries, service
 from workflow.models import Issue, User
@@ -136,7 +137,7 @@ def _apply_one(
         return False, "conflict"
     except service.Denied as exc:
         db.commit()
-        return False, str(exc)
+        return False, say(exc)
     db.commit()
     return True, name
 

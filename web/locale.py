@@ -1,0 +1,94 @@
+"""The language of a request and the translation of what the pages and the engine say.
+
+Texts live in gettext catalogues (``web/translations/{zh,en}/LC_MESSAGES/messages.po``,
+English message ids, compiled by ``make translations``).  Chinese is the default: a request
+speaks the session's choice, else the ``lang`` cookie, else Chinese.  Definition labels are
+not in the catalogue; they stay beside their workflow in the YAML (:func:`label`).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.support import NullTranslations, Translations
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import Babel
+
+from workflow.messages import Message, localized
+
+LANGS = ("zh", "en")
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+babel = Babel()
+
+
+def lang() -> str:
+    """The language of this request: the session's choice, else the cookie, else Chinese.
+
+    The JSON API speaks what ``Accept-Language`` asks for (Chinese when it asks for neither);
+    outside a request (the CLI) the ``LANG`` of the shell decides, English unless ``zh*``.
+    Read once per request (kept in ``g``): pages ask for it once per translated label.
+    """
+    if not has_request_context():
+        return "zh" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
+    chosen = g.get("lang")
+    if chosen is None:
+        if request.path.startswith("/api/"):
+            chosen = request.accept_languages.best_match(LANGS) or "zh"
+        else:
+            chosen = session.get("lang") or request.cookies.get("lang") or "zh"
+        chosen = g.lang = chosen if chosen in LANGS else "zh"
+    return str(chosen)
+
+
+@cache
+def catalogue(language: str) -> NullTranslations:
+    """The compiled catalogue of ``language`` (message ids as they are when none is built)."""
+    return Translations.load(str(TRANSLATIONS), [language], domain="messages")
+
+
+def label(obj: Any) -> str:
+    """A definition Label (``.zh``/``.en``) in the request's language."""
+    if obj is None:
+        return ""
+    return str(localized(obj, lang()))
+
+
+def say(message: object, language: str | None = None) -> str:
+    """What the engine said, in the request's language (or ``language``).
+
+    A :class:`~workflow.messages.Message` is translated by its template and its parameters
+    filled in (labels in the reader's language); an exception says its first argument; a
+    plain string is looked up as a message id and shown as given when the catalogue does not
+    know it (a name, a code, a file path).
+    """
+    if isinstance(message, BaseException):
+        first = message.args[0] if message.args else None
+        message = first if isinstance(first, Message) else str(message)
+    current = language or lang()
+    translations = catalogue(current)
+    if isinstance(message, Message):
+        text = translations.gettext(message.template)
+        if not message.params:
+            return text
+        return text % {k: localized(v, current) for k, v in message.params.items()}
+    text = "" if message is None else str(message)
+    return translations.gettext(text) if text else text
+
+
+def init_app(app: Flask) -> None:
+    """Install Babel and offer ``_``, ``label``, ``say`` and ``lang`` to every template."""
+    from web import labels
+
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
+    babel.init_app(app, locale_selector=lang)
+    labels.init_app(app)
+    app.jinja_env.globals.update(label=label, say=say)
+
+    @app.context_processor
+    def _lang() -> dict[str, str]:
+        return {"lang": lang()}
