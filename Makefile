@@ -34,7 +34,7 @@ translations: install-test
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-by-file \
 	  --no-wrap --project Rectiflow --copyright-holder Rectiflow -o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -D messages \
-	  --no-wrap --omit-header --ignore-obsolete --no-fuzzy-matching
+	  --no-wrap --ignore-obsolete --no-fuzzy-matching
 	@$(MAKE) --no-print-directory compile-translations
 
 install-test: $(UV)

@@ -99,6 +99,18 @@ INFO_SOURCES = {
     "simultaneous": _l("Simultaneous inspection"),
     "earlier": _l("Earlier lower-level inspection"),
 }
+ISSUE_KINDS = {
+    "rectification": _l("Rectification issue"),
+    "common_problem": _l("Common problem"),
+    "problem_lead": _l("Problem lead"),
+}
+# the 来源 of a finding: a provincial 巡视 or a city/county 巡察 (stored as the Chinese word)
+FINDING_SOURCES = {"巡视": _l("Inspection (province)"), "巡察": _l("Inspection (city/county)")}
+IMPORT_STATUSES = {
+    "valid": _l("Valid"),
+    "invalid": _l("With problems"),
+    "existing": _l("Already imported"),
+}
 
 VOCABULARIES: dict[str, Mapping[str, LazyString]] = {
     "stage_label": STAGES,
@@ -116,6 +128,9 @@ VOCABULARIES: dict[str, Mapping[str, LazyString]] = {
     "check_definition": CHECK_DEFINITIONS,
     "net_mode_label": NET_MODES,
     "source_label": INFO_SOURCES,
+    "kind_label": ISSUE_KINDS,
+    "finding_source_label": FINDING_SOURCES,
+    "import_status_label": IMPORT_STATUSES,
 }
 
 

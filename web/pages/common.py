@@ -126,6 +126,10 @@ EVENT_TEXTS = {
     "deadline_recomputed": _l("Deadline recomputed"),
     "definition_migrated": _l("Definition migrated"),
     "remind": _l("Reminder sent"),
+    "carry_over": _l("Carried over to a relay round"),
+    "link_check": _l("Linked to an earlier round's finding"),
+    "push_down": _l("Pushed down as a common problem"),
+    "push_down_rule": _l("Pushed down by a rule"),
 }
 NOTE_KEYS = ("reason", "note", "summary", "grade", "progress", "new_due", "checker", "filename",
              "completion", "disposition", "unit")  # fmt: skip

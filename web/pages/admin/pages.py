@@ -37,6 +37,7 @@ from workflow.models import DefinitionVersion, Issue, Round, Team, TeamMember, T
 from workflow.org.units import LEVELS, UnitError, add_unit, add_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.add_app_template_global(definition_of, "definition_of")
 
 
 @bp.get("/")

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from workflow.messages import N_
+
 Mode = Literal["computed", "entered"]
 
 
@@ -17,7 +19,7 @@ class Metric:
     key: str
     zh: str
     en: str
-    definition: str
+    definition: str  # a catalogue message id (N_): the pages show it translated
     mode: Mode
     breakdown: str | None = None  # the column a computed figure is broken down by
 
@@ -29,49 +31,61 @@ METRICS: dict[str, Metric] = {
             "units_covered",
             "巡视巡察覆盖党组织（个）",
             "Units covered",
-            "Distinct units that are a target of any team of the round(s) (TeamTarget); a unit "
-            "inspected by two teams or rounds of the same group counts once.",
+            N_(
+                "Distinct units that are a target of any team of the round(s) (TeamTarget); a unit "
+                "inspected by two teams or rounds of the same group counts once."
+            ),
             "computed",
         ),
         Metric(
             "individual_talks",
             "个别谈话（人次）",
             "Individual talks",
-            "People talked to individually by the teams, as reported by the office with its "
-            "source; one person talked to twice counts twice.",
+            N_(
+                "People talked to individually by the teams, as reported by the office with its "
+                "source; one person talked to twice counts twice."
+            ),
             "entered",
         ),
         Metric(
             "petitions",
             "受理来信来电来访（批件次）",
             "Letters, calls and visits received",
-            "Batches of letters, calls and visits from the public received by the teams, as "
-            "reported with its source.",
+            N_(
+                "Batches of letters, calls and visits from the public received by the teams, as "
+                "reported with its source."
+            ),
             "entered",
         ),
         Metric(
             "personal_matter_checks",
             "抽查核实个人有关事项报告（人）",
             "Personal-matter reports checked",
-            "Leading cadres whose personal-matter report (个人有关事项报告) was sampled and "
-            "verified, as reported with its source.",
+            N_(
+                "Leading cadres whose personal-matter report (个人有关事项报告) was sampled and "
+                "verified, as reported with its source."
+            ),
             "entered",
         ),
         Metric(
             "assistance_requests",
             "提请有关单位协助（件次）",
             "Assistance requested",
-            "Requests for assistance sent to other bodies (audit, discipline, organisation "
-            "departments), as reported with its source.",
+            N_(
+                "Requests for assistance sent to other bodies (audit, discipline, organisation "
+                "departments), as reported with its source."
+            ),
             "entered",
         ),
         Metric(
             "leads_transferred",
             "移交问题线索（条）",
             "Leads transferred",
-            "Problem leads (problem_lead issues) registered in the round(s), whatever their "
-            "state, broken down by the cadre level of the person concerned (未注明 when not "
-            "recorded).",
+            N_(
+                "Problem leads (problem_lead issues) registered in the round(s), whatever their "
+                "state, broken down by the cadre level of the person concerned (未注明 when not "
+                "recorded)."
+            ),
             "computed",
             "cadre_level",
         ),
@@ -79,33 +93,41 @@ METRICS: dict[str, Metric] = {
             "cases_opened",
             "立案（件）",
             "Cases opened",
-            "Sum of the cases opened (立案) recorded on the round's problem leads by the "
-            "discipline commission (record_outcome).",
+            N_(
+                "Sum of the cases opened (立案) recorded on the round's problem leads by the "
+                "discipline commission (record_outcome)."
+            ),
             "computed",
         ),
         Metric(
             "sanctions",
             "党纪政务处分（人）",
             "Party and government sanctions",
-            "Sum of the people sanctioned (党纪政务处分) recorded on the round's problem leads.",
+            N_(
+                "Sum of the people sanctioned (党纪政务处分) recorded on the round's problem leads."
+            ),
             "computed",
         ),
         Metric(
             "org_measures",
             "组织处理（人）",
             "Organisational measures",
-            "Sum of the people given organisational measures or adjustments (组织处理/组织调整) "
-            "recorded on the round's problem leads.",
+            N_(
+                "Sum of the people given organisational measures or adjustments (组织处理/组织调整) "
+                "recorded on the round's problem leads."
+            ),
             "computed",
         ),
         Metric(
             "problems_found",
             "发现问题（个）",
             "Problems found",
-            "Rectification and common-problem issues registered in the round(s) that are not "
-            "the children a common problem was fanned out into (the same problem rectified "
-            "unit by unit), broken down by category (未归类 when blank).  Items carried over "
-            "or linked to an earlier round are included and also counted in relay_linked.",
+            N_(
+                "Rectification and common-problem issues registered in the round(s) that are not "
+                "the children a common problem was fanned out into (the same problem rectified "
+                "unit by unit), broken down by category (未归类 when blank).  Items carried over "
+                "or linked to an earlier round are included and also counted in relay_linked."
+            ),
             "computed",
             "category",
         ),
@@ -113,8 +135,10 @@ METRICS: dict[str, Metric] = {
             "relay_linked",
             "接力跟踪问题（个）",
             "Relay items",
-            "Of problems_found, those linked to an earlier round's item (carried over or "
-            "re-checked: linked_issue_id set).",
+            N_(
+                "Of problems_found, those linked to an earlier round's item (carried over or "
+                "re-checked: linked_issue_id set)."
+            ),
             "computed",
         ),
     ]
