@@ -61,6 +61,7 @@ lint: install-test
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy workflow notifications
+	$(BIN)/lint-imports --no-cache
 
 test: install-test system-deps lint
 	PREFECT_SERVER_ANALYTICS_ENABLED=false RECTIFLOW_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m "not slow"

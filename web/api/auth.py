@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, request
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
@@ -24,19 +25,19 @@ def authenticate() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, credential = header.partition(" ")
     if scheme.lower() != "bearer" or not credential.strip():
-        raise ApiError(401, "send an API token: Authorization: Bearer <token>")
+        raise ApiError(401, _l("send an API token: Authorization: Bearer <token>"))
     db = get_database()
     with db.reading() as session:
         presented = tokens.find_live(session, credential.strip())
     if presented is None:
-        raise ApiError(401, "the token is unknown, revoked, or its user is inactive")
+        raise ApiError(401, _l("the token is unknown, revoked, or its user is inactive"))
     at = now()
     if tokens.needs_touch(presented, at):
         with db.writing() as session:
             tokens.touch(session, presented.token_id, at)
     user = get_session().get(User, presented.user_id)
     if user is None or not user.active:
-        raise ApiError(401, "the token's user is inactive")
+        raise ApiError(401, _l("the token's user is inactive"))
     g.api_user = user
 
 

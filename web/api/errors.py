@@ -1,6 +1,11 @@
 """Every API error as one JSON shape, whatever raised it.
 
-``{"error": {"status": int, "code": str, "message": str, "fields": {...}?, "changes": [...]?}}``
+``{"error": {"status": int, "code": str, "message": str, "message_code": str?,
+"fields": {...}?, "changes": [...]?}}``
+
+``message`` and the field messages are in the language ``Accept-Language`` asks for (Chinese
+when it names neither); ``message_code`` is the engine's stable code for what it said
+(``evidence_missing`` …), for clients that show their own texts.
 
 Handlers sit on each API blueprint (so the web pages keep their HTML error pages), plus an
 app-level fallback for paths under ``/api/v1`` that match no route (404/405 happen before
@@ -14,7 +19,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from web.api.field_texts import field_text
+from web.locale import say
+from workflow.messages import Message
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +52,7 @@ class ApiError(Exception):
     def __init__(
         self,
         status: int,
-        message: str,
+        message: Any,
         code: str | None = None,
         fields: Mapping[str, Any] | None = None,
         changes: list[Any] | None = None,
@@ -54,9 +64,16 @@ class ApiError(Exception):
         self.fields, self.changes, self.headers = fields, changes, headers
 
 
+def message_code(message: Any) -> str | None:
+    """The engine's code of ``message`` (a Message, or an exception raised with one)."""
+    if isinstance(message, BaseException) and message.args:
+        message = message.args[0]
+    return message.code if isinstance(message, Message) else None
+
+
 def error_response(
     status: int,
-    message: str,
+    message: Any,
     code: str | None = None,
     fields: Mapping[str, Any] | None = None,
     changes: list[Any] | None = None,
@@ -66,10 +83,13 @@ def error_response(
     body: dict[str, Any] = {
         "status": status,
         "code": code or CODES.get(status, "error"),
-        "message": message,
+        "message": say(message),
     }
+    said = message_code(message)
+    if said:
+        body["message_code"] = said
     if fields:
-        body["fields"] = dict(fields)
+        body["fields"] = {name: _spoken(msgs) for name, msgs in fields.items()}
     if changes is not None:
         body["changes"] = changes
     response = jsonify({"error": body})
@@ -79,6 +99,15 @@ def error_response(
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="rectiflow"'
     return response
+
+
+def _spoken(messages: Any) -> Any:
+    """A field's messages in the request's language (lists and nested dicts kept)."""
+    if isinstance(messages, list | tuple):
+        return [_spoken(m) for m in messages]
+    if isinstance(messages, Mapping):
+        return {k: _spoken(v) for k, v in messages.items()}
+    return field_text(messages)
 
 
 def _flatten(messages: Any) -> dict[str, list[str]]:
@@ -116,9 +145,9 @@ def handle_http_exception(exc: HTTPException) -> Response:
     data = getattr(exc, "data", None) or {}
     fields = _flatten(data["messages"]) if "messages" in data else None
     if status == 422 and fields:
-        message = "the request did not validate"
+        message = _l("the request did not validate")
     elif status == 413:
-        message = "the upload is larger than the limit"
+        message = _l("the upload is larger than the limit")
     else:
         message = data.get("message") or exc.description or exc.name
     headers = dict(data.get("headers") or {})
@@ -133,7 +162,7 @@ def handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
     log.exception("unhandled error in the API", exc_info=exc)
-    return error_response(500, "internal error; it has been logged")
+    return error_response(500, _l("internal error; it has been logged"))
 
 
 def register_on(bp: Any) -> None:
@@ -154,7 +183,7 @@ def _fallback(earlier: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
     def handler(exc: HTTPException) -> Any:
         if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
             if isinstance(exc, InternalServerError):
-                return error_response(500, "internal error; it has been logged")
+                return error_response(500, _l("internal error; it has been logged"))
             return handle_http_exception(exc)
         if earlier is not None:
             return earlier(exc)

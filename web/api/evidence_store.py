@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
@@ -35,20 +36,24 @@ def save(
 ) -> Evidence:
     """Store ``upload`` as evidence of ``issue`` (raises ApiError 403/415/422)."""
     if not may_upload(user, issue):
-        raise ApiError(403, "only the lead unit or the office may add evidence to this issue")
+        raise ApiError(403, _l("only the lead unit or the office may add evidence to this issue"))
     if measure_id is not None and not session.scalar(
         select(Measure.id).where(Measure.id == measure_id, Measure.issue_id == issue.id)
     ):
         raise ApiError(
-            422, "no such measure on this issue", fields={"measure_id": ["no such measure"]}
+            422, _l("no such measure on this issue"), fields={"measure_id": [_l("no such measure")]}
         )
     try:
         evidence = save_evidence(session, issue, user, upload.filename or "", upload.stream, now)
     except BadFile as exc:
         session.rollback()
         if str(exc) == "empty":
-            raise ApiError(422, "the file is empty", fields={"file": ["empty"]}) from None
-        raise ApiError(415, "file type not accepted: PDF, PNG, JPEG, DOCX or XLSX only") from None
+            raise ApiError(
+                422, _l("the file is empty"), fields={"file": [_l("the file is empty")]}
+            ) from None
+        raise ApiError(
+            415, _l("file type not accepted: PDF, PNG, JPEG, DOCX or XLSX only")
+        ) from None
     if measure_id is not None:
         evidence.measure_id = measure_id
         session.flush()

@@ -7,6 +7,7 @@ import tempfile
 from typing import Any
 
 from flask import request, send_file
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -55,10 +56,10 @@ def import_issues(args: dict[str, Any]) -> dict[str, Any]:
     """Import a 问题清单 (.xlsx, multipart ``file``); a dry run unless ``dry_run=false``."""
     session, user = get_session(), current_api_user()
     if not (request.mimetype or "").startswith("multipart/form-data"):
-        raise ApiError(415, "send the workbook as multipart/form-data with a part named 'file'")
+        raise ApiError(415, _l("send the workbook as multipart/form-data with a part named 'file'"))
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ApiError(422, "no file was sent", fields={"file": ["required"]})
+        raise ApiError(422, _l("no file was sent"), fields={"file": [_l("required")]})
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as buf:
         upload.save(buf)
         buf.seek(0)
@@ -72,7 +73,7 @@ def import_issues(args: dict[str, Any]) -> dict[str, Any]:
     if not args["dry_run"] and not report.ok and not args["valid_only"]:
         raise ApiError(
             422,
-            "nothing was imported: fix the rows below, or import only the valid rows",
+            _l("nothing was imported: fix the rows below, or import only the valid rows"),
             fields={"file": [str(m) for m in report.errors[:200]]},
         )
     return report_dict(report)

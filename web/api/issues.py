@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, request, send_file
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from sqlalchemy import func, or_, select
 
@@ -28,7 +29,6 @@ from web.api.schemas import (
     IssueSchema,
 )
 from web.database import get_session, now
-from web.locale import say
 from workflow import queries, service
 from workflow.models import Event, Evidence, Issue, Round, Unit, User
 from workflow.org.scope import visible_clause
@@ -151,7 +151,7 @@ def visible_issue(session: Any, user: User, issue_id: int) -> Issue:
     """The issue if the caller may see it; 404 otherwise (same answer as "no such issue")."""
     issue = queries.get_visible(session, user, issue_id)
     if issue is None:
-        raise ApiError(404, f"no issue {issue_id}")
+        raise ApiError(404, _l("no issue %(id)s", id=issue_id))
     return issue
 
 
@@ -160,7 +160,11 @@ def _code_id(session: Any, model: Any, code: str | None, what: str) -> int | Non
         return None
     found = session.scalar(select(model.id).where(model.code == code))
     if found is None:
-        raise ApiError(422, f"no {what} with code {code!r}", fields={what: ["no such code"]})
+        raise ApiError(
+            422,
+            _l("no %(what)s with code %(code)s", what=what, code=repr(code)),
+            fields={what: [_l("no such code")]},
+        )
     return found
 
 
@@ -218,13 +222,13 @@ def create_issue(args: dict[str, Any]) -> dict[str, Any]:
         issue = service.open_issue(session, definition, args, user, now())
     except service.Denied as exc:
         session.rollback()
-        raise ApiError(403, say(exc)) from None
+        raise ApiError(403, exc) from None
     except ValidationFailed as exc:
         session.rollback()
-        raise ApiError(422, "the issue did not validate", fields=exc.errors) from None
+        raise ApiError(422, _l("the issue did not validate"), fields=exc.errors) from None
     except LookupError as exc:
         session.rollback()
-        raise ApiError(422, say(exc), fields={"definition": [say(exc)]}) from None
+        raise ApiError(422, exc, fields={"definition": [exc]}) from None
     session.commit()
     return detail(session, issue, user)
 
@@ -250,24 +254,24 @@ def act_on_issue(args: dict[str, Any], issue_id: int, action: str) -> dict[str, 
         )
     except service.NotFound as exc:
         session.commit()  # keep the denied attempt in the audit trail
-        raise ApiError(404, say(exc)) from None
+        raise ApiError(404, exc) from None
     except service.GuardFailed as exc:
         session.commit()
-        raise ApiError(422, say(exc), code="guard_failed") from None
+        raise ApiError(422, exc, code="guard_failed") from None
     except service.Denied as exc:
         session.commit()
-        raise ApiError(403, say(exc)) from None
+        raise ApiError(403, exc) from None
     except service.Conflict as exc:
         session.rollback()
         raise ApiError(
             409,
-            say(exc),
+            exc,
             changes=exc.changes,
             fields={"expected_version": [str(exc.current_version)]},
         ) from None
     except ValidationFailed as exc:
         session.rollback()
-        raise ApiError(422, "the action's data did not validate", fields=exc.errors) from None
+        raise ApiError(422, _l("the action's data did not validate"), fields=exc.errors) from None
     session.commit()
     return {
         "from_state": result.from_state,
@@ -343,10 +347,10 @@ def upload_evidence(args: dict[str, Any], issue_id: int) -> dict[str, Any]:
     session, user = get_session(), current_api_user()
     issue = visible_issue(session, user, issue_id)
     if not (request.mimetype or "").startswith("multipart/form-data"):
-        raise ApiError(415, "send the file as multipart/form-data with a part named 'file'")
+        raise ApiError(415, _l("send the file as multipart/form-data with a part named 'file'"))
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ApiError(422, "no file was sent", fields={"file": ["required"]})
+        raise ApiError(422, _l("no file was sent"), fields={"file": [_l("required")]})
     evidence = evidence_store.save(session, issue, user, upload, args.get("measure_id"), now())
     session.commit()
     return evidence_row(evidence, {user.id: user.display_name})
@@ -362,10 +366,13 @@ def download_evidence(issue_id: int, evidence_id: int) -> Any:
         select(Evidence).where(Evidence.id == evidence_id, Evidence.issue_id == issue.id)
     )
     if e is None:
-        raise ApiError(404, f"no evidence {evidence_id} on issue {issue_id}")
+        raise ApiError(
+            404,
+            _l("no evidence %(evidence)s on issue %(issue)s", evidence=evidence_id, issue=issue_id),
+        )
     path = os.path.join(current_app.config["UPLOAD_FOLDER"], e.stored_name)
     if not os.path.isfile(path):
-        raise ApiError(404, "the file is missing from storage")
+        raise ApiError(404, _l("the file is missing from storage"))
     response = send_file(
         path, mimetype=e.content_type, as_attachment=True, download_name=e.filename
     )

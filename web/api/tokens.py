@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -11,7 +12,6 @@ from web.api.auth import current_api_user, prepare
 from web.api.errors import ApiError
 from web.api.schemas import TokenCreatedSchema, TokenCreateSchema, TokenSchema
 from web.database import get_session, now
-from web.locale import say
 from workflow.models import ApiToken
 from workflow.org import tokens
 
@@ -81,7 +81,7 @@ def create_my_token(args: dict[str, Any]) -> dict[str, Any]:
         token, plaintext = tokens.create_token(session, current_api_user(), args["name"], now())
     except tokens.TokenError as exc:
         session.rollback()
-        raise ApiError(422, say(exc), fields={"name": [say(exc)]}) from None
+        raise ApiError(422, exc, fields={"name": [exc]}) from None
     session.commit()
     return {**token_row(token), "token": plaintext}
 
@@ -95,6 +95,6 @@ def revoke_my_token(token_id: int) -> dict[str, Any]:
         token = tokens.revoke_token(session, token_id, now(), owner=current_api_user())
     except LookupError:
         session.rollback()
-        raise ApiError(404, f"no token {token_id}") from None
+        raise ApiError(404, _l("no token %(id)s", id=token_id)) from None
     session.commit()
     return token_row(token)

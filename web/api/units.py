@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 
@@ -25,7 +26,7 @@ prepare(blp)
 def _unit_in_reach(session: Any, user: User, code: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None or queries.unit_in_reach(session, user, unit.id) is None:
-        raise ApiError(404, f"no unit {code!r} in your scope")
+        raise ApiError(404, _l("no unit %(code)s in your scope", code=repr(code)))
     return unit
 
 
