@@ -43,6 +43,7 @@ from notifications import channels
 from notifications.channels import Context, Delivery, PermanentError
 from workflow import audit
 from workflow.models import Outbox, User
+from workflow.timezone import OFFICE_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "DISPATCH_BACKOFF_FACTOR": 4,
     "DISPATCH_BACKOFF_MAX_SECONDS": 6 * 3600,
     "DISPATCH_CLAIM_SECONDS": 300,
-    "TIMEZONE": "Asia/Shanghai",
+    "TIMEZONE": OFFICE_TIMEZONE,
     "DIGEST_HOUR": 8,
 }
 REMOTE = ("email", "webhook")

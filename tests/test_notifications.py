@@ -358,3 +358,15 @@ def test_texts_never_carry_problem_lead_details(sqlite_world):
 def test_utc_instants_everywhere():
     assert backoff({"DISPATCH_BACKOFF_MAX_SECONDS": 100}, 9) == timedelta(seconds=100)
     assert datetime.now(UTC).tzinfo is UTC
+
+
+def test_a_message_shows_its_deadline_in_beijing_time():
+    """Offices work in Beijing time: a deadline due 07:30 UTC reads 15:30, never "UTC"."""
+    from types import SimpleNamespace
+
+    from workflow.outbox import render
+
+    issue = SimpleNamespace(number="ZJ-1", id=7, due_on=None,
+                            due_at=datetime(2026, 7, 10, 7, 30, tzinfo=UTC))  # fmt: skip
+    subject, body = render("default", issue, "签收")  # type: ignore[arg-type]
+    assert "2026-07-10 15:30" in body and "北京时间" in body and "UTC" not in body

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from workflow.db import among, insert_plain
 from workflow.models import Event, Issue, Membership, Outbox, User
+from workflow.timezone import office_time
 
 RESTRICTED_RECIPIENTS = {"office", "discipline", "actor"}
 LADDER_ROLES = {"supervisor", "office", "leader", "discipline"}
@@ -208,7 +209,9 @@ def render(template: str, issue: Issue, what: str, link_base: str = "") -> tuple
     subject_t, body_t = TEMPLATES.get(template, TEMPLATES["default"])
     due = f"完成时限：{issue.due_on.isoformat()}。" if issue.due_on else ""
     if issue.due_at and not issue.due_on:
-        due = f"时限：{issue.due_at.strftime('%Y-%m-%d %H:%M')} UTC。"
+        # offices work in Beijing time: never show a reader UTC
+        local = issue.due_at.astimezone(office_time())
+        due = f"时限：{local.strftime('%Y-%m-%d %H:%M')}（北京时间）。"
     ctx = {
         "number": issue.number,
         "what": what,

@@ -18,8 +18,9 @@ from workflow.definition import Definition
 from workflow.models import Event, Issue
 from workflow.queries import STAGES, Filters
 from workflow.service import get_definition
+from workflow.timezone import OFFICE_TIMEZONE
 
-TZ = "Asia/Shanghai"
+TZ = OFFICE_TIMEZONE
 
 
 def page_arg() -> int:

@@ -38,7 +38,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-DEFAULT_TZ: Final = "Asia/Shanghai"
+from workflow.timezone import OFFICE_TIMEZONE
+
+DEFAULT_TZ: Final = OFFICE_TIMEZONE
 UNITS: Final = ("working_days", "natural_days", "months")
 # (month, day) of the statutory holidays whose date never moves; the provisional rule
 FIXED_HOLIDAYS: Final = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})

@@ -30,10 +30,11 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from workflow.db import shared_database
+from workflow.timezone import OFFICE_TIMEZONE
 
 log = logging.getLogger(__name__)
 
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = OFFICE_TIMEZONE
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from workflow.definition.reader import Problem
+from workflow.timezone import OFFICE_TIMEZONE
 
 ROLES = frozenset(
     {"office", "unit_user", "unit_head", "supervisor", "spot_check", "discipline", "leader"}
@@ -62,7 +63,7 @@ PAUSE_MODES = frozenset({"shift", "none"})
 GUARD_KINDS = frozenset(
     {"evidence", "measures", "not_actor_of", "recusal", "children_closed", "deadline_type"}
 )
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_TIMEZONE = OFFICE_TIMEZONE
 
 
 # ---------------------------------------------------------------------------------- objects
