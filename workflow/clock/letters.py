@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from html.parser import HTMLParser
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, func, select
@@ -223,47 +223,68 @@ def issue_letters(
         raise ValueError(f"unknown letter kind {kind!r}")
     if not requests:
         return []
-    zone = ZoneInfo(tz)
-    issued_on = now.astimezone(zone).date()
     names = _unit_names(session, [r.issue for r in requests])
+    batch = _LetterBatch(kind, now, ZoneInfo(tz), rung_label, new_final_date, names)
     for _ in range(MAX_NUMBER_RETRIES):
-        numbers = next_numbers(session, kind, issued_on.year, len(requests))
-        rows = [
-            {
-                "number": number,
-                "issue_id": r.issue.id,
-                "kind": kind,
-                "issued_at": now,
-                "new_final_date": new_final_date,
-                "html": render_html(
-                    kind=kind,
-                    number=number,
-                    issue=r.issue,
-                    unit_name=names.get(r.issue.unit_id, ""),
-                    issuer=_issuer_name(names.get(_root_id(r.issue))),
-                    issued_on=issued_on,
-                    due_on=r.due_at.astimezone(zone).date() if r.due_at else r.issue.due_on,
-                    rung_label=rung_label,
-                    new_final_date=new_final_date,
-                ),
-            }
-            for r, number in zip(requests, numbers, strict=True)
-        ]
-        try:
-            with session.begin_nested():
-                ids = {
-                    r.number: r.id
-                    for r in insert_returning(
-                        session, LETTER_TABLE, rows, (Letter.number, Letter.id)
-                    )
-                }
-        except IntegrityError:  # a concurrent sweep took one of these numbers: count again
+        numbers = next_numbers(session, kind, batch.issued_on.year, len(requests))
+        rows = [batch.row(r, number) for r, number in zip(requests, numbers, strict=True)]
+        ids = _insert_numbered(session, rows)
+        if ids is None:  # a concurrent sweep took one of these numbers: count again
             continue
         return [
             Issued(ids[number], r.issue.id, number, new_final_date)
             for r, number in zip(requests, numbers, strict=True)
         ]
     raise RuntimeError(f"could not allocate {kind} numbers after {MAX_NUMBER_RETRIES} tries")
+
+
+@dataclass(frozen=True)
+class _LetterBatch:
+    """What every letter of one :func:`issue_letters` call shares."""
+
+    kind: str
+    now: datetime
+    zone: ZoneInfo
+    rung_label: str
+    new_final_date: date | None
+    names: dict[int, str]  # unit id → name: the issues' units and their root units
+
+    @property
+    def issued_on(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    def row(self, r: LetterRequest, number: str) -> dict[str, Any]:
+        """The ``letter`` row of one request under ``number``, with its printable HTML."""
+        return {
+            "number": number,
+            "issue_id": r.issue.id,
+            "kind": self.kind,
+            "issued_at": self.now,
+            "new_final_date": self.new_final_date,
+            "html": render_html(
+                kind=self.kind,
+                number=number,
+                issue=r.issue,
+                unit_name=self.names.get(r.issue.unit_id, ""),
+                issuer=_issuer_name(self.names.get(_root_id(r.issue))),
+                issued_on=self.issued_on,
+                due_on=r.due_at.astimezone(self.zone).date() if r.due_at else r.issue.due_on,
+                rung_label=self.rung_label,
+                new_final_date=self.new_final_date,
+            ),
+        }
+
+
+def _insert_numbered(session: Session, rows: list[dict[str, Any]]) -> dict[str, int] | None:
+    """Insert the letters in a savepoint: number → id; None when a number was taken meanwhile."""
+    try:
+        with session.begin_nested():
+            return {
+                r.number: r.id
+                for r in insert_returning(session, LETTER_TABLE, rows, (Letter.number, Letter.id))
+            }
+    except IntegrityError:
+        return None
 
 
 def _root_id(issue: Issue) -> int:
