@@ -11,7 +11,8 @@ can fire again against the new date, and the original date is kept); a pause fol
 a resume shifts the same instance (rungs already fired stay fired).
 
 Every deadline started, resumed or recomputed here gets ``check_at = CHECK_NOW``: the next
-sweep looks at it and schedules its next rung (see ``workflow.clock.escalation``, "Idle sweeps").
+sweep looks at it and schedules its next rung (see "Idle sweeps" in
+``workflow.clock.escalation.schedule``).
 """
 
 from __future__ import annotations
