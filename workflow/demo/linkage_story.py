@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from workflow import linkage, service
 from workflow.demo.steps import add_evidence, settle_lead
-from workflow.linkage.teams import Refused
+from workflow.linkage.common import Refused
 from workflow.models import Issue, Membership, Round, Team, Unit, User
 from workflow.org.units import add_unit
 
