@@ -14,9 +14,10 @@ Owns, on top of ``workflow.service`` (which still writes every issue state):
 - relay inspection (接力式巡察): :func:`carry_over`, :func:`relay_view`, :func:`link_check`
   (``workflow.linkage.relay``).
 
-Rounds, teams and the 回避 rule live in ``workflow.linkage.teams``; network figures in
-``workflow.linkage.network.metrics``, ``network_figures`` and ``network_stats``, rectification
-quality in ``workflow.linkage.network.quality`` and special checks in ``workflow.linkage.network.checks``.
+Rounds live in ``workflow.linkage.rounds``, teams in ``teams``, the 回避 rule in ``recusal``,
+the policy in ``settings`` and what they share (:class:`Refused`, look-ups) in ``common``;
+network figures in ``workflow.linkage.network`` (``metrics``, ``figures``, ``stats``),
+rectification quality in its ``quality`` and special checks in its ``checks``.
 All are re-exported here, so ``workflow.linkage`` is the one import of the linkage API.
 Problem leads (restricted) never enter a shared space: their details stay with the
 discipline commission.  Every change appends an audit event.  Must not import flask.
@@ -24,14 +25,18 @@ discipline commission.  Every change appends an audit event.  Must not import fl
 
 from __future__ import annotations
 
+from workflow.linkage.common import Refused, resolve_round, resolve_unit
 from workflow.linkage.network.checks import SpecialCheckResult, run_special_check
 from workflow.linkage.network.figures import enter_figure
 from workflow.linkage.network.metrics import METRICS, Metric
 from workflow.linkage.network.quality import QualityRates, rectification_quality
 from workflow.linkage.network.stats import NetworkReport, network_statistics
 from workflow.linkage.push import PushResult, PushRule, matching_units, push_down
+from workflow.linkage.recusal import check_assignment, recusal_reason
 from workflow.linkage.relay import RelayItem, carry_over, link_check, relay_view
 from workflow.linkage.rollup import Rollup, rollup
+from workflow.linkage.rounds import create_round
+from workflow.linkage.settings import LinkageSettings, SpecialCheckThresholds
 from workflow.linkage.shared import (
     earlier_findings,
     earlier_findings_for_team,
@@ -40,19 +45,7 @@ from workflow.linkage.shared import (
     visible_findings_clause,
     visible_findings_for_team,
 )
-from workflow.linkage.teams import (
-    LinkageSettings,
-    Refused,
-    SpecialCheckThresholds,
-    add_member,
-    add_target,
-    check_assignment,
-    create_round,
-    form_team,
-    recusal_reason,
-    resolve_round,
-    resolve_unit,
-)
+from workflow.linkage.teams import add_member, add_target, form_team
 
 __all__ = [
     "METRICS",

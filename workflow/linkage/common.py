@@ -1,6 +1,6 @@
-"""What the linkage modules share: the subtree clause of findings, the acting office post
-and its audit event on an issue, the fields a new issue copies from an old one, and a
-team's targets.  Must not import flask."""
+"""What the linkage modules share: :class:`Refused`, looking units and rounds up, the
+subtree clause of findings, the acting office post and its audit events, the fields a
+new issue copies from an old one, and a team's targets.  Must not import flask."""
 
 from __future__ import annotations
 
@@ -11,9 +11,44 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
-from workflow.linkage.teams import Refused
-from workflow.models import Issue, Membership, Team, TeamTarget, Unit, User
+from workflow.models import Issue, Membership, Round, Team, TeamTarget, Unit, User
 from workflow.org.scope import path_range
+
+
+class Refused(Exception):
+    """A linkage rule refused; ``reason`` says who, from which unit, and which target."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def resolve_unit(session: Session, unit: Unit | int | str) -> Unit:
+    """A unit given as a Unit, an id or a code; raise LookupError if there is none."""
+    if isinstance(unit, Unit):
+        return unit
+    found = (
+        session.get(Unit, unit)
+        if isinstance(unit, int)
+        else session.scalar(select(Unit).where(Unit.code == unit))
+    )
+    if found is None:
+        raise LookupError(f"no unit {unit!r}")
+    return found
+
+
+def resolve_round(session: Session, rnd: Round | int | str) -> Round:
+    """A round given as a Round, an id or a code; raise LookupError if there is none."""
+    if isinstance(rnd, Round):
+        return rnd
+    found = (
+        session.get(Round, rnd)
+        if isinstance(rnd, int)
+        else session.scalar(select(Round).where(Round.code == rnd))
+    )
+    if found is None:
+        raise LookupError(f"no round {rnd!r}")
+    return found
 
 
 def in_subtree(unit: Unit) -> ColumnElement[bool]:
@@ -30,12 +65,36 @@ def office_post(user: User, path: str) -> Membership | None:
     )
 
 
-def require_office(user: User, unit: Unit) -> Membership:
-    """The user's office post at or above ``unit``; Refused when there is none."""
+def require_office(user: User, unit: Unit, what: str = "do this") -> Membership:
+    """The user's office post at or above ``unit``; Refused (may not ``what``) when none."""
     member = office_post(user, unit.path)
     if member is None:
-        raise Refused(f"only the inspection office of {unit.name} or above may do this")
+        raise Refused(f"only the inspection office of {unit.name} or above may {what}")
     return member
+
+
+def linkage_event(
+    session: Session,
+    user: User | None,
+    member: Membership | None,
+    action: str,
+    now: datetime,
+    data: dict[str, Any],
+    outcome: str = "ok",
+    issue_id: int | None = None,
+) -> None:
+    """Append a round or team event by ``user`` acting as ``member`` (None: the system)."""
+    audit.append(
+        session,
+        issue_id=issue_id,
+        at=now,
+        actor_id=user.id if user and user.id else None,
+        actor_role=member.role if member else ("system" if user is None else None),
+        actor_unit_id=member.unit_id if member else None,
+        action=action,
+        outcome=outcome,
+        data=data,
+    )
 
 
 def office_event(

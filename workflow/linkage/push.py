@@ -15,8 +15,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import service
-from workflow.linkage.common import copy_fields, system_event
-from workflow.linkage.teams import DEFAULT_SETTINGS, LinkageSettings, Refused, resolve_unit
+from workflow.linkage.common import Refused, copy_fields, resolve_unit, system_event
+from workflow.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
 from workflow.models import Issue, Unit, User
 
 
@@ -122,40 +122,83 @@ def push_down(
     actions through ``workflow.service.act`` — pushing again only adds what is missing.
     """
     rule_ = PushRule.of(rule)
-    if isinstance(source, Issue) and source.kind == "common_problem":
-        root = source
-    elif isinstance(source, Issue):
-        unit = (
-            source.round.organiser
-            if source.round
-            else resolve_unit(session, int(source.unit_path.strip("/").split("/")[0]))
-        )
-        root = service.open_issue(
-            session, "common_problem", copy_fields(source, unit.code), user, now
-        )
-        root.data = {**(root.data or {}), "pushed_down_from": source.id}
-        system_event(
-            session,
-            user,
-            source,
-            "push_down",
-            now,
-            {"common_problem": root.id, "number": root.number},
-        )
-    else:
-        root = service.open_issue(session, "common_problem", source, user, now)
+    root = _root_problem(session, source, user, now)
     if root.state_kind == "closed":
         raise Refused(f"common problem {root.number} is closed; open a new one")
     units, notes = matching_units(session, rule_, root.unit)
     result = PushResult(root, matched=[u.code for u in units], notes=notes)
+    tiers = _tier_units(session, units, root, settings)
+    node, wanted = _open_tiers(session, root, units, tiers, user, now, result)
+    _fan_out(session, node, wanted, user, now, result)
+    system_event(
+        session,
+        user,
+        root,
+        "push_down_rule",
+        now,
+        {
+            "rule": {k: v for k, v in vars(rule_).items() if v},
+            "matched": result.matched,
+            "opened": [i.number for i in result.common_problems],
+            "notes": notes,
+        },
+    )
+    return result
+
+
+def _root_problem(
+    session: Session, source: Issue | Mapping[str, Any], user: User, now: datetime
+) -> Issue:
+    """The root common problem: ``source`` itself, one opened from it, or one from fields."""
+    if isinstance(source, Issue) and source.kind == "common_problem":
+        return source
+    if not isinstance(source, Issue):
+        return service.open_issue(session, "common_problem", source, user, now)
+    unit = (
+        source.round.organiser
+        if source.round
+        else resolve_unit(session, int(source.unit_path.strip("/").split("/")[0]))
+    )
+    root = service.open_issue(session, "common_problem", copy_fields(source, unit.code), user, now)
+    root.data = {**(root.data or {}), "pushed_down_from": source.id}
+    system_event(
+        session,
+        user,
+        source,
+        "push_down",
+        now,
+        {"common_problem": root.id, "number": root.number},
+    )
+    return root
+
+
+def _tier_units(
+    session: Session, units: list[Unit], root: Issue, settings: LinkageSettings
+) -> dict[int, Unit]:
+    """The ancestors of ``units`` below the root's unit that get their own common problem."""
     ancestor_ids = {int(p) for u in units for p in u.path.strip("/").split("/")}
-    tiers = {
+    return {
         u.id: u
         for u in session.scalars(select(Unit).where(Unit.id.in_(ancestor_ids)))
         if u.level in settings.push_tiers and u.depth > root.unit.depth
     }
-    node: dict[int, Issue] = {root.unit_id: root}  # unit id → its common problem
-    wanted: dict[int, list[str]] = {}  # common problem id → unit codes to fan out to
+
+
+def _open_tiers(
+    session: Session,
+    root: Issue,
+    units: list[Unit],
+    tiers: dict[int, Unit],
+    user: User,
+    now: datetime,
+    result: PushResult,
+) -> tuple[dict[int, Issue], dict[int, list[str]]]:
+    """Find or open each tier's common problem; what each must fan out to that it lacks.
+
+    Returns unit id → its common problem, and common problem id → unit codes to add.
+    """
+    node: dict[int, Issue] = {root.unit_id: root}
+    wanted: dict[int, list[str]] = {}
     below = _descendants(session, root.id)
     has_child = {(i.parent_id, i.unit_id) for i in below}
     existing = {(i.parent_id, i.unit_id): i for i in below if i.kind == "common_problem"}
@@ -183,32 +226,31 @@ def push_down(
             parent = node[pid]
         if (parent.id, u.id) not in has_child:
             wanted.setdefault(parent.id, []).append(u.code)
+    return node, wanted
+
+
+def _fan_out(
+    session: Session,
+    node: dict[int, Issue],
+    wanted: dict[int, list[str]],
+    user: User,
+    now: datetime,
+    result: PushResult,
+) -> None:
+    """Spawn the wanted children through each common problem's fan_out / add_units action."""
     by_id = {i.id: i for i in node.values()}
     for cp_id, codes in wanted.items():
         cp = by_id[cp_id]
         action = {"draft": "fan_out", "fanned_out": "add_units"}.get(cp.state)
         if action is None:
-            notes.append(f"{cp.number} is {cp.state}; {', '.join(codes)} not added")
+            result.notes.append(f"{cp.number} is {cp.state}; {', '.join(codes)} not added")
             continue
         res = service.act(session, cp, action, user, {"units": sorted(set(codes))}, cp.version, now)
         result.children += [c for c in res.children if c.kind != "common_problem"]
-    system_event(
-        session,
-        user,
-        root,
-        "push_down_rule",
-        now,
-        {
-            "rule": {k: v for k, v in vars(rule_).items() if v},
-            "matched": result.matched,
-            "opened": [i.number for i in result.common_problems],
-            "notes": notes,
-        },
-    )
-    return result
 
 
 def _descendants(session: Session, issue_id: int) -> list[Issue]:
+    """Every issue below ``issue_id`` in its tree (children, grandchildren, ...)."""
     tree = select(Issue.id.label("id")).where(Issue.id == issue_id).cte("tree", recursive=True)
     tree = tree.union_all(select(Issue.id).where(Issue.parent_id == tree.c.id))
     return list(

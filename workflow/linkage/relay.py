@@ -13,9 +13,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from workflow import service
-from workflow.linkage.common import copy_fields, in_subtree, system_event, team_targets
+from workflow.linkage.common import (
+    Refused,
+    copy_fields,
+    in_subtree,
+    resolve_round,
+    system_event,
+    team_targets,
+)
 from workflow.linkage.network.quality import relapsed_clause
-from workflow.linkage.teams import DEFAULT_SETTINGS, LinkageSettings, Refused, resolve_round
+from workflow.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
 from workflow.models import Issue, Round, Team, Unit, User
 
 

@@ -12,8 +12,8 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.linkage.common import in_subtree, team_targets
-from workflow.linkage.teams import LEVEL_RANK, resolve_round, resolve_unit
+from workflow.linkage.common import in_subtree, resolve_round, resolve_unit, team_targets
+from workflow.linkage.rounds import LEVEL_RANK
 from workflow.models import Issue, Round, Team
 
 

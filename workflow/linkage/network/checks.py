@@ -13,17 +13,21 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflow import audit, service
-from workflow.linkage.common import office_event, require_office
-from workflow.linkage.network.quality import leads_on_time, rate, rectification_quality
-from workflow.linkage.teams import (
-    DEFAULT_SETTINGS,
-    LinkageSettings,
+from workflow.linkage.common import (
     Refused,
-    SpecialCheckThresholds,
+    office_event,
+    require_office,
     resolve_round,
     resolve_unit,
 )
-from workflow.models import Issue, Round, SpecialCheck, Unit, User
+from workflow.linkage.network.quality import (
+    QualityRates,
+    leads_on_time,
+    rate,
+    rectification_quality,
+)
+from workflow.linkage.settings import DEFAULT_SETTINGS, LinkageSettings, SpecialCheckThresholds
+from workflow.models import Issue, Membership, Round, SpecialCheck, Unit, User
 
 
 @dataclass
@@ -77,18 +81,96 @@ def run_special_check(
     if checker.path.startswith(target.path):
         raise Refused(f"回避: {checker.name} lies inside {target.name} and may not check it")
     member = require_office(user, target)
-    marks = settings.special_check
-    if isinstance(thresholds, SpecialCheckThresholds):
-        marks = thresholds
-    elif thresholds:
-        marks = replace(marks, **dict(thresholds))  # type: ignore[arg-type]
+    marks = _pass_marks(settings, thresholds)
     q = rectification_quality(session, target.id, now)
     on_time, due = leads_on_time(session, target, now, marks.lead_feedback_days, None)
+    items = _checklist(q, rate(on_time, due), marks)
+    check = _new_check(session, target, checker, r, user, now)
+    issues = [
+        _open_failed_item(session, item, check, target, checker, r, user, now)
+        for item in items
+        if not item["passed"]
+    ]
+    check.results = audit.canonical(
+        {
+            "items": items,
+            "quality": asdict(q),
+            "leads": {"on_time": on_time, "due": due},
+            "thresholds": asdict(marks),
+            "passed": all(i["passed"] for i in items),
+        }
+    )
+    result = SpecialCheckResult(check, items, issues)
+    _record_special_check(session, user, member, result, target, checker, r, now)
+    session.flush()
+    return result
+
+
+def _new_check(
+    session: Session, target: Unit, checker: Unit, r: Round | None, user: User, now: datetime
+) -> SpecialCheck:
+    """Store an empty special check of ``target`` by ``checker`` (results come later)."""
+    check = SpecialCheck(
+        target_unit_id=target.id,
+        checker_unit_id=checker.id,
+        round_id=r.id if r else None,
+        checked_at=now,
+        results={},
+        created_by=user.id,
+    )
+    session.add(check)
+    session.flush()
+    return check
+
+
+def _record_special_check(
+    session: Session,
+    user: User,
+    member: Membership,
+    result: SpecialCheckResult,
+    target: Unit,
+    checker: Unit,
+    r: Round | None,
+    now: datetime,
+) -> None:
+    """Append the office's ``special_check`` event: what failed and which issues it opened."""
+    office_event(
+        session,
+        user,
+        member,
+        "special_check",
+        now,
+        {
+            "special_check_id": result.check.id,
+            "target": target.code,
+            "checker": checker.code,
+            "round": r.code if r else None,
+            "failed": [i["key"] for i in result.items if not i["passed"]],
+            "issues": [i.number for i in result.issues],
+        },
+    )
+
+
+def _pass_marks(
+    settings: LinkageSettings, thresholds: SpecialCheckThresholds | Mapping[str, float] | None
+) -> SpecialCheckThresholds:
+    """The pass marks to use: the settings', replaced or overridden mark by mark."""
+    if isinstance(thresholds, SpecialCheckThresholds):
+        return thresholds
+    if thresholds:
+        return replace(settings.special_check, **dict(thresholds))  # type: ignore[arg-type]
+    return settings.special_check
+
+
+def _checklist(
+    q: QualityRates, leads_on_time_rate: float | None, marks: SpecialCheckThresholds
+) -> list[dict[str, Any]]:
+    """The checklist items: each measured rate against its mark, passed or not."""
     values = {
         "completion_rate": q.completion_rate,
         "overdue_rate": q.overdue_rate,
         "relapse_rate": q.relapse_rate,
-        "leads_on_time_rate": rate(on_time, due),
+        "leads_on_time_rate": leads_on_time_rate,
     }
     items = []
     for key, label, mark_attr, op in CHECKLIST:
@@ -106,59 +188,33 @@ def run_special_check(
                 "issue_id": None,
             }
         )
-    check = SpecialCheck(
-        target_unit_id=target.id,
-        checker_unit_id=checker.id,
-        round_id=r.id if r else None,
-        checked_at=now,
-        results={},
-        created_by=user.id,
-    )
-    session.add(check)
-    session.flush()
-    issues = []
-    for item in items:
-        if item["passed"]:
-            continue
-        shown = f"{item['value']:.1%}" if item["value"] is not None else "—"
-        fields = {
-            "title": f"{target.name}{CHECK_CATEGORY}：{item['label']}{shown}，"
-            f"{'低于' if item['op'] == '>=' else '高于'}标准{item['threshold']:.0%}",
-            "description": f"{checker.name}专项检查（{now.date().isoformat()}）发现："
-            f"{item['label']}为{shown}，标准为{item['op']}{item['threshold']:.0%}。",
-            "category": CHECK_CATEGORY,
-            "unit": target.code,
-            "source": "巡视" if checker.level == "province" else "巡察",
-        }
-        if r is not None:
-            fields["round"] = r.code
-        issue = service.open_issue(session, "rectification", fields, user, now)
-        issue.data = {**(issue.data or {}), "special_check_id": check.id, "item": item["key"]}
-        item["issue_id"] = issue.id
-        issues.append(issue)
-    check.results = audit.canonical(
-        {
-            "items": items,
-            "quality": asdict(q),
-            "leads": {"on_time": on_time, "due": due},
-            "thresholds": asdict(marks),
-            "passed": all(i["passed"] for i in items),
-        }
-    )
-    office_event(
-        session,
-        user,
-        member,
-        "special_check",
-        now,
-        {
-            "special_check_id": check.id,
-            "target": target.code,
-            "checker": checker.code,
-            "round": r.code if r else None,
-            "failed": [i["key"] for i in items if not i["passed"]],
-            "issues": [i.number for i in issues],
-        },
-    )
-    session.flush()
-    return SpecialCheckResult(check, items, issues)
+    return items
+
+
+def _open_failed_item(
+    session: Session,
+    item: dict[str, Any],
+    check: SpecialCheck,
+    target: Unit,
+    checker: Unit,
+    r: Round | None,
+    user: User,
+    now: datetime,
+) -> Issue:
+    """Open the target's rectification issue for a failed item, and note it on the item."""
+    shown = f"{item['value']:.1%}" if item["value"] is not None else "—"
+    fields = {
+        "title": f"{target.name}{CHECK_CATEGORY}：{item['label']}{shown}，"
+        f"{'低于' if item['op'] == '>=' else '高于'}标准{item['threshold']:.0%}",
+        "description": f"{checker.name}专项检查（{now.date().isoformat()}）发现："
+        f"{item['label']}为{shown}，标准为{item['op']}{item['threshold']:.0%}。",
+        "category": CHECK_CATEGORY,
+        "unit": target.code,
+        "source": "巡视" if checker.level == "province" else "巡察",
+    }
+    if r is not None:
+        fields["round"] = r.code
+    issue = service.open_issue(session, "rectification", fields, user, now)
+    issue.data = {**(issue.data or {}), "special_check_id": check.id, "item": item["key"]}
+    item["issue_id"] = issue.id
+    return issue

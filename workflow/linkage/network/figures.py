@@ -5,13 +5,13 @@ Must not import flask."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.linkage.common import office_event, require_office
+from workflow.linkage.common import office_event, require_office, resolve_round, resolve_unit
 from workflow.linkage.network.metrics import METRICS
-from workflow.linkage.teams import resolve_round, resolve_unit
 from workflow.models import NetworkFigure, Round, Unit, User
 
 
@@ -32,44 +32,13 @@ def enter_figure(
     means a figure of the unit not tied to one round (e.g. "since last year").  One figure
     per (round, unit, metric): entering again replaces it, and the event keeps the old one.
     """
-    errors = []
-    if metric not in METRICS:
-        errors.append(f"metric {metric!r}: unknown")
-    elif METRICS[metric].mode != "entered":
-        errors.append(f"metric {metric!r} is computed from data and cannot be entered")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        errors.append("value: a whole number ≥ 0")
-    if not (source or "").strip():
-        errors.append("source: required")
-    elif len(source) > 255:
-        errors.append("source: at most 255 characters")
+    errors = _figure_errors(metric, value, source)
     if errors:
         raise ValueError("; ".join(errors))
     u = resolve_unit(session, unit)
     r = resolve_round(session, rnd) if rnd is not None else None
     member = require_office(user, u)
-    row = session.scalar(
-        select(NetworkFigure).where(
-            NetworkFigure.unit_id == u.id,
-            NetworkFigure.metric == metric,
-            NetworkFigure.round_id == r.id if r else NetworkFigure.round_id.is_(None),
-        )
-    )
-    old = None if row is None else {"value": row.value, "source": row.source}
-    if row is None:
-        row = NetworkFigure(
-            round_id=r.id if r else None,
-            unit_id=u.id,
-            metric=metric,
-            value=value,
-            source=source.strip(),
-            entered_by=user.id,
-            entered_at=now,
-        )
-        session.add(row)
-    else:
-        row.value, row.source, row.entered_by, row.entered_at = value, source.strip(), user.id, now
-    session.flush()
+    row, old = _store_figure(session, r, u, metric, value, source.strip(), user, now)
     office_event(
         session,
         user,
@@ -86,3 +55,55 @@ def enter_figure(
         },
     )
     return row
+
+
+def _figure_errors(metric: str, value: int, source: str) -> list[str]:
+    """What is wrong with an entered figure (an empty list when nothing is)."""
+    errors = []
+    if metric not in METRICS:
+        errors.append(f"metric {metric!r}: unknown")
+    elif METRICS[metric].mode != "entered":
+        errors.append(f"metric {metric!r} is computed from data and cannot be entered")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors.append("value: a whole number ≥ 0")
+    if not (source or "").strip():
+        errors.append("source: required")
+    elif len(source) > 255:
+        errors.append("source: at most 255 characters")
+    return errors
+
+
+def _store_figure(
+    session: Session,
+    r: Round | None,
+    u: Unit,
+    metric: str,
+    value: int,
+    source: str,
+    user: User,
+    now: datetime,
+) -> tuple[NetworkFigure, dict[str, Any] | None]:
+    """Insert the (round, unit, metric) figure or replace it; the row and the old value."""
+    row = session.scalar(
+        select(NetworkFigure).where(
+            NetworkFigure.unit_id == u.id,
+            NetworkFigure.metric == metric,
+            NetworkFigure.round_id == r.id if r else NetworkFigure.round_id.is_(None),
+        )
+    )
+    old = None if row is None else {"value": row.value, "source": row.source}
+    if row is None:
+        row = NetworkFigure(
+            round_id=r.id if r else None,
+            unit_id=u.id,
+            metric=metric,
+            value=value,
+            source=source,
+            entered_by=user.id,
+            entered_at=now,
+        )
+        session.add(row)
+    else:
+        row.value, row.source, row.entered_by, row.entered_at = value, source, user.id, now
+    session.flush()
+    return row, old

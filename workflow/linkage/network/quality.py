@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.linkage.teams import resolve_unit
+from workflow.linkage.common import resolve_unit
 from workflow.models import Event, Issue, Unit
 from workflow.org.scope import path_range
 from workflow.queries import done_clause, overdue_clause

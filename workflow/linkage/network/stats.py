@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
+from workflow.linkage.common import resolve_unit
 from workflow.linkage.network.metrics import HANDED_UP, METRICS, Metric, Mode
-from workflow.linkage.teams import resolve_unit
 from workflow.models import Issue, NetworkFigure, Round, Team, TeamTarget, Unit
 
 
@@ -37,6 +37,7 @@ class Figure:
 
 
 def _blank() -> dict[str, Figure]:
+    """A zero figure of every metric."""
     return {k: Figure(k, mode=m.mode) for k, m in METRICS.items()}
 
 
@@ -89,6 +90,22 @@ def network_statistics(
     level, except units_covered which counts distinct units again.
     """
     unit = resolve_unit(session, unit_id)
+    rounds = _rounds_below(session, unit, round_ids)
+    ids = [r.id for r in rounds]
+    rows = {r.id: RoundFigures(r.id, r.code, r.name, r.level) for r in rounds}
+    for rid, n in _units_covered(session, ids, Team.round_id).items():
+        rows[int(rid)].figures["units_covered"].value = n
+    _add_lead_figures(session, rows, ids)
+    _add_problem_figures(session, rows, ids)
+    loose = _add_entered_figures(session, rows, ids, unit, round_ids is None)
+    out = list(rows.values()) + [loose[k] for k in sorted(loose)]
+    levels = _level_totals(session, out, ids)
+    lower = [r.id for r in rounds if r.organiser_unit_id != unit.id]
+    return NetworkReport(unit.id, out, levels, _handed_up(session, out, lower))
+
+
+def _rounds_below(session: Session, unit: Unit, round_ids: Sequence[int] | None) -> list[Round]:
+    """The rounds organised in ``unit``'s subtree (narrowed to ``round_ids``), by start."""
     q = (
         select(Round)
         .join(Unit, Unit.id == Round.organiser_unit_id)
@@ -97,11 +114,11 @@ def network_statistics(
     )
     if round_ids is not None:
         q = q.where(Round.id.in_(list(round_ids)))
-    rounds = list(session.scalars(q))
-    ids = [r.id for r in rounds]
-    rows = {r.id: RoundFigures(r.id, r.code, r.name, r.level) for r in rounds}
-    for rid, n in _units_covered(session, ids, Team.round_id).items():
-        rows[int(rid)].figures["units_covered"].value = n
+    return list(session.scalars(q))
+
+
+def _add_lead_figures(session: Session, rows: dict[int, RoundFigures], ids: list[int]) -> None:
+    """Add the problem leads of the rounds and what came of them (cases, sanctions)."""
     lead_q = (
         select(
             Issue.round_id,
@@ -122,6 +139,10 @@ def network_statistics(
         f["cases_opened"].value += int(cases or 0)
         f["sanctions"].value += int(sanctions or 0)
         f["org_measures"].value += int(org or 0)
+
+
+def _add_problem_figures(session: Session, rows: dict[int, RoundFigures], ids: list[int]) -> None:
+    """Add the problems the rounds found (top-level findings) and how many are relay-linked."""
     prob_q = (
         select(
             Issue.round_id,
@@ -142,9 +163,19 @@ def network_statistics(
         f["problems_found"].value += n
         f["problems_found"].breakdown[key] = f["problems_found"].breakdown.get(key, 0) + n
         f["relay_linked"].value += int(linked or 0)
+
+
+def _add_entered_figures(
+    session: Session,
+    rows: dict[int, RoundFigures],
+    ids: list[int],
+    unit: Unit,
+    with_loose: bool,
+) -> dict[str, RoundFigures]:
+    """Add the entered figures of the rounds; those of no round (``with_loose``) per level."""
     loose: dict[str, RoundFigures] = {}
     which: list[ColumnElement[bool]] = [NetworkFigure.round_id.in_(ids)]
-    if round_ids is None:  # figures not tied to a round belong to the unit's whole picture
+    if with_loose:  # figures not tied to a round belong to the unit's whole picture
         which.append(
             and_(NetworkFigure.round_id.is_(None), Unit.path.startswith(unit.path, autoescape=True))
         )
@@ -164,7 +195,13 @@ def network_statistics(
         shown = holder.figures[row_fig.metric]
         shown.value += row_fig.value
         shown.sources.append(f"{ucode}: {row_fig.source}")
-    out = list(rows.values()) + [loose[k] for k in sorted(loose)]
+    return loose
+
+
+def _level_totals(
+    session: Session, out: list[RoundFigures], ids: list[int]
+) -> dict[str, dict[str, Figure]]:
+    """Each level's figures summed over its rounds; units_covered counts distinct units."""
     levels: dict[str, dict[str, Figure]] = {}
     for row in out:
         agg = levels.setdefault(row.level, _blank())
@@ -172,11 +209,15 @@ def network_statistics(
             agg[k].add(one)
     for level, n in _units_covered(session, ids, Round.level).items():
         levels[level]["units_covered"].value = n
-    lower = [r.id for r in rounds if r.organiser_unit_id != unit.id]
+    return levels
+
+
+def _handed_up(session: Session, out: list[RoundFigures], lower: list[int]) -> dict[str, Figure]:
+    """The HANDED_UP figures summed over the ``lower`` rounds (organised below the unit)."""
     handed = {k: Figure(k) for k in HANDED_UP}
     for row in out:
         if row.round_id in lower:
             for k in HANDED_UP:
                 handed[k].add(row.figures[k])
     handed["units_covered"].value = sum(_units_covered(session, lower).values())
-    return NetworkReport(unit.id, out, levels, handed)
+    return handed

@@ -1,0 +1,115 @@
+"""Inspection rounds (轮次): registering a round organised by a unit, with
+``previous_round_id`` for relay inspection, and the kinds and levels a round may have.
+
+Every round appends a ``round_created`` audit event.  Must not import flask.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.linkage.common import linkage_event, require_office, resolve_round, resolve_unit
+from workflow.models import Membership, Round, Unit, User
+
+ROUND_KINDS = ("xunshi", "xuncha")
+ROUND_LEVELS = ("province", "city", "county")
+# how high a round's level is: province inspects cities, which inspect counties
+LEVEL_RANK = {"province": 0, "city": 1, "county": 2, "township": 3, "department": 3, "village": 4}
+
+
+def create_round(
+    session: Session,
+    code: str,
+    name: str,
+    kind: str,
+    level: str,
+    organiser: Unit | int | str,
+    user: User,
+    now: datetime,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+    previous_round: Round | int | str | None = None,
+) -> Round:
+    """Register a round (轮次) organised by ``organiser``; ``previous_round`` makes it a relay.
+
+    ``kind`` is ``xunshi`` (巡视, by a province) or ``xuncha`` (巡察, by a city or county);
+    ``level`` the organiser's level.  Only an office at or above the organiser may do it.
+    """
+    org = resolve_unit(session, organiser)
+    member = require_office(user, org, "register its rounds")
+    errors = _round_errors(session, code, name, kind, level, starts_on, ends_on)
+    prev = resolve_round(session, previous_round) if previous_round is not None else None
+    if errors:
+        raise ValueError("; ".join(errors))
+    rnd = Round(
+        code=code.strip(),
+        name=name.strip(),
+        kind=kind,
+        level=level,
+        organiser_unit_id=org.id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        previous_round_id=prev.id if prev else None,
+    )
+    session.add(rnd)
+    session.flush()
+    _record_round_created(session, user, member, rnd, org, prev, now)
+    return rnd
+
+
+def _round_errors(
+    session: Session,
+    code: str,
+    name: str,
+    kind: str,
+    level: str,
+    starts_on: date | None,
+    ends_on: date | None,
+) -> list[str]:
+    """What is wrong with a new round's fields (an empty list when nothing is)."""
+    errors = []
+    if not (code or "").strip() or len(code) > 64:
+        errors.append("code: required, at most 64 characters")
+    elif session.scalar(select(Round.id).where(Round.code == code)):
+        errors.append(f"code {code!r} is taken")
+    if not (name or "").strip():
+        errors.append("name: required")
+    if kind not in ROUND_KINDS:
+        errors.append(f"kind {kind!r}: one of {', '.join(ROUND_KINDS)}")
+    if level not in ROUND_LEVELS:
+        errors.append(f"level {level!r}: one of {', '.join(ROUND_LEVELS)}")
+    if starts_on and ends_on and ends_on < starts_on:
+        errors.append("ends_on is before starts_on")
+    return errors
+
+
+def _record_round_created(
+    session: Session,
+    user: User,
+    member: Membership,
+    rnd: Round,
+    org: Unit,
+    prev: Round | None,
+    now: datetime,
+) -> None:
+    """Append the ``round_created`` event of a newly registered round."""
+    linkage_event(
+        session,
+        user,
+        member,
+        "round_created",
+        now,
+        {
+            "round": rnd.code,
+            "name": rnd.name,
+            "kind": rnd.kind,
+            "level": rnd.level,
+            "organiser": org.code,
+            "starts_on": rnd.starts_on,
+            "ends_on": rnd.ends_on,
+            "previous_round": prev.code if prev else None,
+        },
+    )
