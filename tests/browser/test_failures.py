@@ -34,7 +34,11 @@ def test_a_file_over_the_limit_is_refused_in_the_browser(browser, live_server, s
     context, page, errors = clerk_on_issue(browser, live_server, sqlite_world)
     sent: list[str] = []
     page.on("request", lambda r: "/evidence" in r.url and r.method == "POST" and sent.append(r.url))
-    big = {"name": "大文件.pdf", "mimeType": "application/pdf", "buffer": b"%PDF" + b"0" * (21 * MB)}
+    big = {
+        "name": "大文件.pdf",
+        "mimeType": "application/pdf",
+        "buffer": b"%PDF" + b"0" * (21 * MB),
+    }
     page.set_input_files("#evidence-file", big)
     page.click("#evidence form button[type=submit]")
     alert = page.locator("#evidence .request-error")
