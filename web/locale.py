@@ -9,6 +9,7 @@ not in the catalogue; they stay beside their workflow in the YAML (:func:`label`
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def lang() -> str:
     Read once per request (kept in ``g``): pages ask for it once per translated label.
     """
     if not has_request_context():
-        return "zh" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
+        return _shell_lang()
     chosen = g.get("lang")
     if chosen is None:
         if request.path.startswith("/api/"):
@@ -42,6 +43,15 @@ def lang() -> str:
             chosen = session.get("lang") or request.cookies.get("lang") or "zh"
         chosen = g.lang = chosen if chosen in LANGS else "zh"
     return str(chosen)
+
+
+def _shell_lang() -> str:
+    """The shell's language as POSIX decides it: LC_ALL, else LC_MESSAGES, else LANG."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
 
 
 @cache
@@ -65,10 +75,13 @@ def say(message: object, language: str | None = None) -> str:
     plain string is looked up as a message id and shown as given when the catalogue does not
     know it (a name, a code, a file path).
     """
+    current = language or lang()
     if isinstance(message, BaseException):
+        errors = getattr(message, "errors", None)
+        if isinstance(errors, Mapping) and errors:  # ValidationFailed: field → messages
+            return _say_fields(errors, current)
         first = message.args[0] if message.args else None
         message = first if isinstance(first, Message) else str(message)
-    current = language or lang()
     translations = catalogue(current)
     if isinstance(message, Message):
         text = translations.gettext(message.template)
@@ -77,6 +90,16 @@ def say(message: object, language: str | None = None) -> str:
         return text % {k: localized(v, current) for k, v in message.params.items()}
     text = "" if message is None else str(message)
     return translations.gettext(text) if text else text
+
+
+def _say_fields(errors: Mapping[str, Any], language: str) -> str:
+    """Per-field messages as one line: ``title: required; unit: …`` in ``language``."""
+    within, between = ("，", "；") if language == "zh" else (", ", "; ")
+    parts = []
+    for name, messages in errors.items():
+        items = messages if isinstance(messages, list | tuple) else [messages]
+        parts.append(f"{name}: {within.join(say(m, language) for m in items)}")
+    return between.join(parts)
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from web.database import get_database, parse_now
+from web.locale import say
 
 
 def _fail(message: str) -> None:
@@ -41,7 +42,7 @@ def import_issues(file: str, username: str, dry_run: bool, valid_only: bool,
         report = run(session, file, _user(session, username), parse_now(None), dry_run=dry_run,
                      valid_only=valid_only, allow_past=allow_past_dates)  # fmt: skip
     for msg in report.errors:
-        click.echo(str(msg), err=True)
+        click.echo(say(msg), err=True)
     if report.errors_truncated:
         click.echo("… more problems not shown", err=True)
     click.echo(f"{report.rows} rows: {report.valid} valid, {report.invalid} invalid, "
