@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import flask  # noqa: F401  (deliberate: proves the engine-no-web contract fails the build)
+
 from typing import Final
 from zoneinfo import ZoneInfo
 
