@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import flask  # noqa: F401  (deliberate: proves the engine-no-web contract fails the build)
-
 from typing import Final
 from zoneinfo import ZoneInfo
 
