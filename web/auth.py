@@ -5,7 +5,7 @@ records the user's ``session_epoch``; a session whose epoch is older than the us
 password or roles changed, or the user logged out) is refused.  Sessions are signed
 cookies, so ending one means bumping the epoch: logging out ends all of the user's
 sessions, and any flush that changes a password hash or a membership bumps it too
-(:func:`bump_epochs`).  A session also ends after ``SESSION_IDLE_MINUTES`` without a
+(:func:`workflow.org.sessions.bump_epochs`).  A session also ends after ``SESSION_IDLE_MINUTES`` without a
 request and ``SESSION_ABSOLUTE_HOURS`` after the login, measured with the app's clock.
 Failed attempts are kept in the database so the limits hold across workers.
 """
@@ -32,12 +32,13 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlalchemy import event, func, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from web.database import get_session, now
-from workflow.models import LoginAttempt, Membership, User
+from workflow.models import LoginAttempt, User
+from workflow.org import sessions
+from workflow.org.sessions import REHASH_ONLY
 from workflow.org.units import burn_hash_time, verify_password
 
 bp = Blueprint("auth", __name__)
@@ -48,7 +49,6 @@ login_manager.session_protection = "strong"
 MAX_USER_FAILURES = 10  # per username and hour
 MAX_ADDRESS_FAILURES = 30  # per address and 10 minutes
 SEEN_EVERY = 60  # seconds: last-seen is rewritten (a new cookie) at most this often
-REHASH_ONLY = "rectiflow.rehash_only"  # session.info flag: a login's rehash keeps the epoch
 
 
 class Account(UserMixin):
@@ -210,39 +210,6 @@ def logout() -> Response:
     return redirect(url_for("auth.login"), 303)
 
 
-def bump_epochs(db: Session, _context: Any, _instances: Any) -> None:
-    """``before_flush``: a changed password hash or membership ends the user's sessions.
-
-    Installed on every SQLAlchemy session, so no code path (admin page, CLI, workflow
-    functions, a future "change password" form) can change credentials or roles and leave
-    old sessions alive.  A login's own rehash (same password, new parameters) is exempt.
-    """
-    users: dict[int, User] = {}
-    for obj in db.dirty:
-        if isinstance(obj, User):
-            attrs = inspect(obj).attrs
-            changed = attrs.memberships.history.has_changes() or attrs.active.history.has_changes()
-            if attrs.password_hash.history.has_changes() and not db.info.get(REHASH_ONLY):
-                changed = True
-            if changed and not attrs.session_epoch.history.has_changes():
-                users[id(obj)] = obj
-        elif isinstance(obj, Membership) and db.is_modified(obj):
-            _add_owner(db, obj, users)
-    for obj in (*db.new, *db.deleted):
-        if isinstance(obj, Membership):
-            _add_owner(db, obj, users)
-    for user in users.values():
-        if user not in db.new:
-            user.session_epoch = (user.session_epoch or 0) + 1
-
-
-def _add_owner(db: Session, m: Membership, users: dict[int, User]) -> None:
-    with db.no_autoflush:
-        owner = m.user if m.user is not None else db.get(User, m.user_id) if m.user_id else None
-    if owner is not None and owner.id is not None:
-        users[id(owner)] = owner
-
-
 class SessionInterface(SecureCookieSessionInterface):
     """Signed-cookie sessions whose cookie is ``Secure`` behind TLS even if not configured."""
 
@@ -255,6 +222,5 @@ def init_app(app: Flask) -> None:
     """Install flask-login, the session rules and the auth pages."""
     login_manager.init_app(app)
     app.session_interface = SessionInterface()
-    if not event.contains(Session, "before_flush", bump_epochs):
-        event.listen(Session, "before_flush", bump_epochs)
+    sessions.install()
     app.register_blueprint(bp)

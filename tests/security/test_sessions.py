@@ -103,7 +103,7 @@ def two_sessions(app, username: str = "clerk"):
 
 def test_password_change_ends_other_sessions(app, sqlite_world):
     """Changing a password hash anywhere (workflow, CLI, admin) bumps ``session_epoch``
-    and every session of that user ends.  Fails without ``auth.bump_epochs``."""
+    and every session of that user ends.  Fails without ``workflow.org.sessions.bump_epochs``."""
     first, second = two_sessions(app)
     with sqlite_world.db.writing() as s:
         s.get(User, sqlite_world.users["clerk"]).password_hash = hash_password("new-pass-word-1")
