@@ -30,6 +30,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY="dev-only-change-me",
         DATABASE_URL=f"sqlite:///{os.path.join(app.instance_path, 'rectiflow.sqlite')}",
         SQLITE_SYNCHRONOUS="FULL",
+        # the audit chain's hash, fixed by the first `rectiflow db upgrade`: sha256 or sm3
+        AUDIT_HASH="sha256",
         UPLOAD_FOLDER=os.path.join(app.instance_path, "uploads"),
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         DEFINITIONS_DIR=str(CHECKOUT / "definitions"),

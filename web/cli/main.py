@@ -7,6 +7,7 @@ Commands are thin: they parse arguments, open a transaction, call ``workflow`` a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -39,6 +40,7 @@ def db_upgrade() -> None:
 
     database = get_database()
     upgrade(database.engine)
+    _start_audit_chain(database)
     with database.writing() as session:
         report = sync_definitions(
             session, parse_now(None), Path(current_app.config["DEFINITIONS_DIR"])
@@ -51,6 +53,19 @@ def db_upgrade() -> None:
     if years:
         click.echo(f"working calendar seeded for {min(years)}–{max(years)}")
     click.echo("database is up to date")
+
+
+def _start_audit_chain(database: Any) -> None:
+    """Fix the audit chain's hash (``AUDIT_HASH``) before its first event, or refuse a change."""
+    from workflow.audit import start_chain
+
+    algorithm = str(current_app.config.get("AUDIT_HASH") or "sha256").lower()
+    try:
+        with database.writing() as session:
+            if start_chain(session, algorithm, parse_now(None)):
+                click.echo(f"audit chain started with {algorithm}")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _add_area_commands(group: click.Group) -> None:

@@ -40,7 +40,7 @@ def audit_verify() -> None:
     if not result.ok or anchored:
         sys.exit(1)
     note = "" if key else " (no checkpoint key yet: run `rectiflow audit checkpoint`)"
-    click.echo(f"audit chain intact: {result.checked} event(s) verified{note}")
+    click.echo(f"audit chain intact: {result.checked} event(s) verified ({result.algorithm}){note}")
 
 
 @audit_group.command("checkpoint")

@@ -2,7 +2,8 @@
 
 The hash chain (``workflow.audit``) catches an edited, deleted or inserted event, but someone
 with write access to the database could rewrite the whole history and recompute every hash.
-A checkpoint records (event id, chain hash at that id) signed with HMAC-SHA256 under a key
+A checkpoint records (event id, chain hash at that id) signed with HMAC under a key (HMAC-SHA256, or HMAC-SM3
+when the chain hashes with SM3)
 kept in the instance folder, not in the database, and is also appended to a log file beside
 the key.  ``verify_checkpoints`` recomputes nothing it cannot trust: a rewritten history no
 longer has the checkpointed hash at the checkpointed id, and a deleted checkpoint row still
@@ -11,7 +12,6 @@ stands in the log file.  Must not import flask.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import os
@@ -22,6 +22,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.audit.chain import chain_algorithm
+from workflow.audit.hashing import SHA256, mac
 from workflow.models import AuditCheckpoint, Event
 
 KEY_FILE = "audit.key"
@@ -46,9 +48,9 @@ def load_key(directory: Path, create: bool = True) -> bytes | None:
     return bytes.fromhex(path.read_text().strip())
 
 
-def sign(key: bytes, event_id: int, head_hash: str) -> str:
-    """HMAC-SHA256 over the checkpointed position and hash."""
-    return hmac.new(key, f"{event_id}:{head_hash}".encode(), hashlib.sha256).hexdigest()
+def sign(key: bytes, event_id: int, head_hash: str, algorithm: str = SHA256) -> str:
+    """The HMAC (the chain's algorithm) over the checkpointed position and hash."""
+    return mac(algorithm, key, f"{event_id}:{head_hash}".encode())
 
 
 def make_checkpoint(
@@ -62,7 +64,7 @@ def make_checkpoint(
     cp = AuditCheckpoint(
         event_id=event_id,
         head_hash=head_hash,
-        signature=sign(key, event_id, head_hash),
+        signature=sign(key, event_id, head_hash, chain_algorithm(session)),
         created_at=now,
     )
     session.add(cp)
@@ -97,8 +99,9 @@ def verify_checkpoints(session: Session, key: bytes, directory: Path) -> list[st
         for cp in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id))
     ]
     logged = {(e[1], e[2]) for e in entries if e[0] == "log"}
+    algorithm = chain_algorithm(session)
     for where, event_id, head_hash, signature in entries:
-        if not hmac.compare_digest(signature, sign(key, event_id, head_hash)):
+        if not hmac.compare_digest(signature, sign(key, event_id, head_hash, algorithm)):
             problems.append(f"checkpoint at event {event_id} ({where}): signature does not match")
             continue
         if (event_id, head_hash) in seen:

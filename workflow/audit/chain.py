@@ -1,4 +1,4 @@
-"""The audit trail: append-only events chained by SHA-256.
+"""The audit trail: append-only events chained by SHA-256 (or SM3, chosen at install).
 
 Owns appending events, the chain hash, verifying the chain, and the database triggers
 that refuse UPDATE and DELETE on the event table.  Every change and every denied attempt
@@ -9,11 +9,17 @@ event of one issue still breaks a link.  Appending reads the head and writes the
 link inside the caller's transaction; on SQLite that transaction already holds the write
 lock (``BEGIN IMMEDIATE``), on PostgreSQL we take a transaction-scoped advisory lock so two
 writers can never chain onto the same head.
+
+The hash algorithm is the installation's, chosen once: ``rectiflow db upgrade`` with
+``AUDIT_HASH = "sm3"`` starts an empty chain with an ``audit_chain_started`` event that
+names it (:func:`start_chain`).  A chain without that first event is SHA-256.  Appending
+and verifying read the algorithm from the chain itself, never from configuration, so a
+verifier needs no settings and a chain cannot be switched halfway: tampering with the first
+event's algorithm breaks that event's own hash.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,11 +29,13 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.orm import Session
 
+from workflow.audit.hashing import SHA256, check, digest
 from workflow.models import Event
 
 GENESIS = "0" * 64
 # an arbitrary constant naming the chain's advisory lock on PostgreSQL
 CHAIN_LOCK_KEY = 7_160_431
+CHAIN_STARTED = "audit_chain_started"  # the first event of a chain that is not SHA-256
 
 
 def canonical(value: Any) -> Any:
@@ -40,10 +48,10 @@ def instant_text(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    """The chain hash of an event: SHA-256 over the previous hash and the event's content."""
+def event_hash(prev_hash: str, fields: dict[str, Any], algorithm: str = SHA256) -> str:
+    """The chain hash of an event: the algorithm over the previous hash and the event's content."""
     body = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + "\n" + body).encode("utf-8")).hexdigest()
+    return digest(algorithm, (prev_hash + "\n" + body).encode("utf-8"))
 
 
 _HASHED = ("issue_id", "at", "actor_id", "actor_role", "actor_unit_id", "action", "outcome",
@@ -89,6 +97,59 @@ def head_hash(session: Session) -> str:
     return last or GENESIS
 
 
+def _algorithm_in(first_action: str | None, first_data: Any) -> str:
+    """The algorithm a chain whose first event is (action, data) hashes with."""
+    if first_action == CHAIN_STARTED and isinstance(first_data, dict):
+        return str(first_data.get("algorithm") or SHA256)
+    return SHA256
+
+
+def _head_and_algorithm(session: Session) -> tuple[str, str]:
+    """The chain head and its algorithm, in one round trip (two index probes)."""
+    first = select(Event.id).order_by(Event.id).limit(1).scalar_subquery()
+    row = session.execute(
+        select(
+            select(Event.hash).order_by(Event.id.desc()).limit(1).scalar_subquery(),
+            select(Event.data).where(Event.id == first, Event.action == CHAIN_STARTED)
+            .scalar_subquery(),
+        )
+    ).one()  # fmt: skip
+    head, started = row
+    return head or GENESIS, _algorithm_in(CHAIN_STARTED if started else None, started)
+
+
+def chain_algorithm(session: Session) -> str:
+    """The algorithm the chain in this database hashes with."""
+    return _head_and_algorithm(session)[1]
+
+
+def start_chain(session: Session, algorithm: str, now: datetime) -> bool:
+    """Fix the chain's algorithm at install; True if this call started the chain.
+
+    SHA-256 needs no first event (every older chain is SHA-256).  Any other algorithm is
+    named by an ``audit_chain_started`` event, which must be the first: a chain that has
+    events already keeps its algorithm, and asking for another raises ValueError.
+    """
+    check(algorithm)
+    _lock_chain(session)
+    session.flush()
+    head, have = _head_and_algorithm(session)
+    if head != GENESIS:
+        if have != algorithm:
+            raise ValueError(
+                f"the audit chain already hashes with {have}; the algorithm is chosen once, "
+                f"before the first event (AUDIT_HASH = {algorithm!r} cannot apply now)"
+            )
+        return False
+    if algorithm == SHA256:
+        return False
+    chain = Chain(session)
+    chain.algorithm = algorithm  # the first event is already hashed as the chain will be
+    chain.append(at=now, action=CHAIN_STARTED, data={"algorithm": algorithm})
+    session.flush()
+    return True
+
+
 class Chain:
     """Appends several events in one transaction while holding the chain head in memory."""
 
@@ -96,7 +157,7 @@ class Chain:
         self.session = session
         _lock_chain(session)
         session.flush()
-        self.head = head_hash(session)
+        self.head, self.algorithm = _head_and_algorithm(session)
         self.unnumbered: list[Event] = []
 
     def append(self, **fields: Any) -> Event:
@@ -105,7 +166,7 @@ class Chain:
         fields["data"] = canonical(fields.get("data") or {})
         ev = Event(**fields)
         ev.prev_hash = self.head
-        ev.hash = event_hash(self.head, _content(ev))
+        ev.hash = event_hash(self.head, _content(ev), self.algorithm)
         self.session.add(ev)
         self.head = ev.hash
         self.unnumbered.append(ev)
@@ -125,7 +186,7 @@ class Chain:
             row = {**fields, "id": event_id, "outcome": fields.get("outcome", "ok")}
             row["data"] = canonical(fields.get("data") or {})
             row["prev_hash"] = self.head
-            row["hash"] = self.head = event_hash(self.head, _content_of(row))
+            row["hash"] = self.head = event_hash(self.head, _content_of(row), self.algorithm)
             rows.append(row)
         insert_plain(self.session, cast(Table, Event.__table__), rows)
         return ids
@@ -162,22 +223,29 @@ class VerifyResult:
     checked: int
     first_bad_id: int | None = None
     reason: str = ""
+    algorithm: str = SHA256
 
 
 def verify(session: Session, batch: int = 5000) -> VerifyResult:
     """Walk the whole chain in id order and name the first event that breaks it."""
     prev = GENESIS
     checked = 0
+    algorithm = SHA256
     for ev in _stream(session, batch):
+        if checked == 0:  # the first event says which algorithm the chain uses
+            algorithm = _algorithm_in(ev.action, ev.data)
         if ev.prev_hash != prev:
             return VerifyResult(
-                False, checked, ev.id, "link broken: an event before it was deleted or inserted"
+                False, checked, ev.id, "link broken: an event before it was deleted or inserted",
+                algorithm,
+            )  # fmt: skip
+        if event_hash(prev, _content(ev), algorithm) != ev.hash:
+            return VerifyResult(
+                False, checked, ev.id, "content does not match its hash (modified)", algorithm
             )
-        if event_hash(prev, _content(ev)) != ev.hash:
-            return VerifyResult(False, checked, ev.id, "content does not match its hash (modified)")
         prev = ev.hash
         checked += 1
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked, algorithm=algorithm)
 
 
 def _stream(session: Session, batch: int) -> Iterator[Any]:
