@@ -244,10 +244,12 @@ def _record(
             values = {"status": "failed", "last_error": message}
             report.failed += 1
         else:
-            values = {
-                "next_attempt_at": now + backoff(config, claim.attempts),
-                "last_error": message,
-            }
+            wait = backoff(config, claim.attempts)
+            if getattr(
+                error, "retry_after", None
+            ):  # a rate limit: never sooner than the receiver asked
+                wait = max(wait, timedelta(seconds=float(error.retry_after)))  # type: ignore[attr-defined]
+            values = {"next_attempt_at": now + wait, "last_error": message}
             report.retried += 1
     result = session.execute(
         update(Outbox).where(*mine).values(**values).execution_options(synchronize_session=False)

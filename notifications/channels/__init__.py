@@ -28,11 +28,22 @@ MODULES = {
     "in_app": "notifications.channels.in_app",
     "email": "notifications.channels.email",
     "webhook": "notifications.channels.webhook",
+    "dingtalk": "notifications.channels.dingtalk",
+    "wecom": "notifications.channels.wecom",
+    "feishu": "notifications.channels.feishu",
 }
+#: the group-chat robots: configured per unit, delivered to the robot rather than a person
+ROBOTS = ("dingtalk", "wecom", "feishu")
 
 
 class DeliveryError(Exception):
-    """The receiver did not take the message; the dispatcher retries later."""
+    """The receiver did not take the message; the dispatcher retries later.
+
+    ``retry_after`` (seconds), when set, is the least wait the receiver asked for (a rate
+    limit); the dispatcher waits at least that long, and longer if its backoff says so.
+    """
+
+    retry_after: float | None = None
 
 
 class PermanentError(DeliveryError):
@@ -56,6 +67,7 @@ class Delivery:
     issue_id: int | None
     created_at: datetime
     preferences: Mapping[str, Any] = field(default_factory=dict)
+    robot: Mapping[str, Any] | None = None  # a robot's settings (url, secret, at, name)
 
 
 @dataclass
