@@ -13,7 +13,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 LINT_PATHS := workflow web notifications tests $(wildcard bench)
 
 .PHONY: run test test-fast test-slow lint bench bench-full install install-test system-deps demo clean \
-	translations compile-translations
+	translations compile-translations wheelhouse install-offline
 
 $(UV):
 	$(PY) -m venv .tools
@@ -39,6 +39,29 @@ translations: install-test
 
 install-test: $(UV)
 	$(UV) sync --frozen --python $(PY) --all-extras
+	@$(MAKE) --no-print-directory compile-translations
+
+# Offline install (servers in government networks have no internet): see docs/deploy.md.
+# On a connected machine: `make wheelhouse ARCH=aarch64` (or x86_64) writes wheelhouse/ with every
+# runtime wheel of uv.lock (PostgreSQL and gunicorn included) for that CPU and Python 3.11.
+ARCH ?= $(shell uname -m)
+WHEELHOUSE ?= wheelhouse
+wheelhouse: $(UV)
+	@mkdir -p $(WHEELHOUSE)
+	$(UV) export --frozen --no-dev --extra postgres --extra server --no-emit-project \
+	  --format requirements-txt -o $(WHEELHOUSE)/requirements.txt >/dev/null
+	.tools/bin/pip download --quiet --dest $(WHEELHOUSE) --only-binary=:all: --python-version 3.11 \
+	  --implementation cp --platform manylinux2014_$(ARCH) --platform manylinux_2_28_$(ARCH) \
+	  --platform manylinux_2_34_$(ARCH) -r $(WHEELHOUSE)/requirements.txt
+	.tools/bin/pip download --quiet --dest $(WHEELHOUSE) --only-binary=:all: "setuptools>=68" "pip>=24"
+	@echo "$(WHEELHOUSE)/: $$(ls $(WHEELHOUSE)/*.whl | wc -l) wheels for $(ARCH); copy it with the checkout"
+
+# On the server, in the copied checkout: a venv from the wheelhouse alone (--no-index)
+install-offline:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --no-index --find-links $(WHEELHOUSE) --upgrade pip setuptools
+	$(BIN)/pip install --quiet --no-index --find-links $(WHEELHOUSE) -r $(WHEELHOUSE)/requirements.txt
+	$(BIN)/pip install --quiet --no-index --no-deps --no-build-isolation -e .
 	@$(MAKE) --no-print-directory compile-translations
 
 # Debian's chromium and CJK fonts for the browser tests (never `playwright install`)
