@@ -166,13 +166,30 @@ def run_command(host: str, port: int, threads: int, no_scheduler: bool) -> None:
     from workflow.clock import scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:  # bind first: a taken port is said plainly, before anything else starts
+        server = waitress.create_server(app, host=host, port=port, threads=threads)
+    except OSError as exc:
+        raise click.ClickException(_bind_failure(host, port, exc)) from None
     sched = None if no_scheduler else scheduler.start(clock_jobs(app))
     click.echo(f"serving on http://{host}:{port}" + ("" if sched else " (no scheduler)"))
     try:
-        waitress.serve(app, host=host, port=port, threads=threads)
+        server.run()
     finally:
+        server.close()
         if sched is not None:
             sched.shutdown(wait=False)
+
+
+def _bind_failure(host: str, port: int, exc: OSError) -> str:
+    """Why ``host:port`` could not be bound, and what to do."""
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} on {host} is in use (another Rectiflow or another program); "
+                f"stop it or choose another port: make run PORT={port + 1}")  # fmt: skip
+    if exc.errno == errno.EACCES:
+        return f"no permission to listen on {host}:{port} (ports below 1024 need root)"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 @click.command("prefect-deploy")
