@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from tests.conftest import make_database
 from workflow import audit
-from workflow.audit.anchor import load_key, make_checkpoint, verify_checkpoints
+from workflow.audit.anchor import make_checkpoint, signing_key, verifier, verify_checkpoints
 from workflow.db.backup import BackupError, backup, restore
 from workflow.models import AuditCheckpoint, Event
 
@@ -77,12 +77,14 @@ def _chain(database, clock, n: int) -> None:
 def test_checkpoints_detect_a_full_rewrite_of_history(database, clock, tmp_path):
     """Removing the checkpoint (or signing nothing) lets this rewrite pass `audit.verify`."""
     keys = tmp_path / "keys"
-    key = load_key(keys)
-    assert key is not None and (keys / "audit.key").stat().st_mode & 0o777 == 0o600
+    key = signing_key(keys)
+    assert (keys / "audit-signing.pem").stat().st_mode & 0o777 == 0o600
+    check = verifier(keys)
+    assert check is not None
     _chain(database, clock, 5)
     with database.writing() as s:
         make_checkpoint(s, key, keys, clock())
-        assert verify_checkpoints(s, key, keys) == []
+        assert verify_checkpoints(s, check, keys) == []
     # an attacker with database access rewrites every event and recomputes the whole chain
     with database.reading() as s:
         rows = s.execute(select(Event.at, Event.action).order_by(Event.id)).all()
@@ -97,32 +99,78 @@ def test_checkpoints_detect_a_full_rewrite_of_history(database, clock, tmp_path)
         audit.install_append_only(conn)
     with database.reading() as s:
         assert audit.verify(s).ok  # the chain alone is fooled
-        problems = verify_checkpoints(s, key, keys)
+        problems = verify_checkpoints(s, check, keys)
     assert problems and ("rewritten" in problems[0] or "gone" in problems[0])
 
 
 def test_a_deleted_checkpoint_row_is_still_in_the_log(sqlite_database, clock, tmp_path):
     keys = tmp_path / "keys"
-    key = load_key(keys)
-    assert key is not None
+    key = signing_key(keys)
     _chain(sqlite_database, clock, 3)
     with sqlite_database.writing() as s:
         make_checkpoint(s, key, keys, clock())
     with sqlite_database.writing() as s:
         s.execute(AuditCheckpoint.__table__.delete())
     with sqlite_database.reading() as s:
-        problems = verify_checkpoints(s, key, keys)
+        problems = verify_checkpoints(s, verifier(keys), keys)
     assert any("not in the database" in p for p in problems)
 
 
 def test_a_forged_checkpoint_signature_is_refused(sqlite_database, clock, tmp_path):
     keys = tmp_path / "keys"
-    key = load_key(keys)
-    assert key is not None
+    key = signing_key(keys)
     _chain(sqlite_database, clock, 2)
     with sqlite_database.writing() as s:
         cp = make_checkpoint(s, key, keys, clock())
         assert cp is not None
         cp.signature = "0" * 64
     with sqlite_database.reading() as s:
-        assert any("signature" in p for p in verify_checkpoints(s, key, keys))
+        assert any("signature" in p for p in verify_checkpoints(s, verifier(keys), keys))
+
+
+def test_the_public_key_alone_verifies_and_cannot_sign(sqlite_database, clock, tmp_path):
+    """An inspector holding only the published key verifies; a key they make is refused."""
+    keys = tmp_path / "keys"
+    key = signing_key(keys)
+    _chain(sqlite_database, clock, 3)
+    with sqlite_database.writing() as s:
+        cp = make_checkpoint(s, key, keys, clock())
+        assert cp is not None and cp.signature.startswith("ed25519:")
+    published = tmp_path / "published.pem"
+    published.write_bytes((keys / "audit-signing.pub.pem").read_bytes())
+    inspector = tmp_path / "inspector"
+    inspector.mkdir()
+    (inspector / "audit-checkpoints.log").write_text((keys / "audit-checkpoints.log").read_text())
+    check = verifier(inspector, published)
+    assert check is not None and check.legacy_hmac is None
+    with sqlite_database.reading() as s:
+        assert verify_checkpoints(s, check, inspector) == []
+    # whoever verifies holds no private key: a checkpoint signed with another key is refused
+    with sqlite_database.writing() as s:
+        make_checkpoint(s, signing_key(tmp_path / "forger"), inspector, clock())
+    with sqlite_database.reading() as s:
+        problems = verify_checkpoints(s, check, inspector)
+    assert any("signature does not match" in p for p in problems)
+
+
+def test_old_hmac_checkpoints_still_verify(sqlite_database, clock, tmp_path):
+    import hashlib
+    import hmac
+    import secrets
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    secret = secrets.token_bytes(32)
+    (keys / "audit.key").write_text(secret.hex())
+    _chain(sqlite_database, clock, 2)
+    with sqlite_database.writing() as s:
+        head = s.execute(select(Event.id, Event.hash).order_by(Event.id.desc())).first()
+        old = hmac.new(secret, f"{head.id}:{head.hash}".encode(), hashlib.sha256).hexdigest()
+        s.add(AuditCheckpoint(event_id=head.id, head_hash=head.hash, signature=old,
+                              created_at=clock()))  # fmt: skip
+        make_checkpoint(s, signing_key(keys), keys, clock())  # and a new Ed25519 one
+    with sqlite_database.reading() as s:
+        assert verify_checkpoints(s, verifier(keys), keys) == []
+    (keys / "audit.key").unlink()  # without the old secret the old checkpoint cannot be checked
+    with sqlite_database.reading() as s:
+        assert any("signature" in p for p in verify_checkpoints(s, verifier(keys), keys))

@@ -19,16 +19,18 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
+@click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="A published public key (default: the instance's).")  # fmt: skip
+def audit_verify(public_key: Path | None) -> None:
     """Check the hash chain and the signed checkpoints; name the first problem."""
     from workflow.audit import verify
-    from workflow.audit.anchor import key_dir, load_key, verify_checkpoints
+    from workflow.audit.anchor import key_dir, verifier, verify_checkpoints
 
     directory = key_dir(current_app.instance_path)
-    key = load_key(directory, create=False)
+    check = verifier(directory, public_key)
     with get_database().reading() as session:
         result = verify(session)
-        anchored = verify_checkpoints(session, key, directory) if key else []
+        anchored = verify_checkpoints(session, check, directory) if check else []
     if not result.ok:
         click.echo(
             f"audit chain BROKEN at event {result.first_bad_id}: {result.reason} "
@@ -39,25 +41,34 @@ def audit_verify() -> None:
         click.echo(f"audit checkpoint FAILED: {problem}", err=True)
     if not result.ok or anchored:
         sys.exit(1)
-    note = "" if key else " (no checkpoint key yet: run `rectiflow audit checkpoint`)"
+    note = "" if check else " (no checkpoint key yet: run `rectiflow audit checkpoint`)"
     click.echo(f"audit chain intact: {result.checked} event(s) verified ({result.algorithm}){note}")
 
 
 @audit_group.command("checkpoint")
 @click.option("--now", "now_text", help="Instant to record (ISO-8601).")
 def audit_checkpoint(now_text: str | None) -> None:
-    """Sign the current chain head with the key in <instance>/keys (outside the database)."""
-    from workflow.audit.anchor import key_dir, load_key, make_checkpoint
+    """Sign the current chain head (Ed25519, private key in <instance>/keys, not the database)."""
+    from workflow.audit.anchor import key_dir, make_checkpoint, signing_key
 
     directory = key_dir(current_app.instance_path)
-    key = load_key(directory)
-    assert key is not None
+    key = signing_key(directory)
     with get_database().writing() as session:
         cp = make_checkpoint(session, key, directory, parse_now(now_text))
     if cp is None:
         click.echo("no events yet: nothing to checkpoint")
     else:
         click.echo(f"checkpoint at event {cp.event_id}: {cp.head_hash[:16]}…")
+
+
+@audit_group.command("public-key")
+def audit_public_key() -> None:
+    """Print the checkpoints' public key (PEM) and its fingerprint, to publish."""
+    from workflow.audit.anchor import fingerprint, key_dir, public_pem, signing_key
+
+    public = signing_key(key_dir(current_app.instance_path)).public_key()
+    click.echo(public_pem(public).decode().strip())
+    click.echo(f"fingerprint (SHA-256): {fingerprint(public)}")
 
 
 @click.command("backup")

@@ -9,10 +9,8 @@ give 32 bytes, written as 64 hex digits, so the event table does not change.
 from __future__ import annotations
 
 import hashlib
-import hmac
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives import hmac as crypto_hmac
 
 SHA256 = "sha256"
 SM3 = "sm3"
@@ -31,14 +29,5 @@ def digest(algorithm: str, data: bytes) -> str:
     if algorithm == SHA256:
         return hashlib.sha256(data).hexdigest()
     h = hashes.Hash(hashes.SM3())
-    h.update(data)
-    return h.finalize().hex()
-
-
-def mac(algorithm: str, key: bytes, data: bytes) -> str:
-    """The hex HMAC of ``data`` under ``key`` with ``algorithm`` (HMAC-SHA256 or HMAC-SM3)."""
-    if algorithm == SHA256:
-        return hmac.new(key, data, hashlib.sha256).hexdigest()
-    h = crypto_hmac.HMAC(key, hashes.SM3())
     h.update(data)
     return h.finalize().hex()
