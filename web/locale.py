@@ -87,9 +87,19 @@ def say(message: object, language: str | None = None) -> str:
         text = translations.gettext(message.template)
         if not message.params:
             return text
-        return text % {k: localized(v, current) for k, v in message.params.items()}
+        return text % {k: _param(v, current) for k, v in message.params.items()}
     text = "" if message is None else str(message)
     return translations.gettext(text) if text else text
+
+
+def _param(value: Any, language: str) -> Any:
+    """A message parameter in ``language``: a nested Message said too, lists joined."""
+    if isinstance(value, Message):
+        return say(value, language)
+    if isinstance(value, list | tuple) and any(isinstance(v, Message) for v in value):
+        sep = "；" if language == "zh" else "; "
+        return sep.join(str(_param(v, language)) for v in value)
+    return localized(value, language)
 
 
 def _say_fields(errors: Mapping[str, Any], language: str) -> str:

@@ -20,6 +20,11 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _field_errors(errors: dict[str, list[str]]) -> str:
+    """One line per field, each message in the shell's language."""
+    return "\n".join(f"{k}: {'; '.join(say(m) for m in v)}" for k, v in errors.items())
+
+
 @click.group("units", cls=AppGroup)
 def units_group() -> None:
     """The unit tree."""
@@ -175,9 +180,9 @@ def issues_open(
             )
             click.echo(f"{issue.number} opened in state {issue.state}")
     except ValidationFailed as exc:
-        _fail("\n".join(f"{k}: {'; '.join(v)}" for k, v in exc.errors.items()))
+        _fail(_field_errors(exc.errors))
     except Denied as exc:
-        _fail(f"denied: {exc}")
+        _fail(f"denied: {say(exc)}")
 
 
 @issues_group.command("act")
@@ -209,13 +214,13 @@ def issues_act(
             session.commit()
         except Denied as exc:
             session.commit()  # keep the denied attempt in the audit trail
-            _fail(f"denied: {exc}")
+            _fail(f"denied: {say(exc)}")
         except Conflict as exc:
             session.rollback()
-            _fail(f"conflict: {exc}\n" + json.dumps(exc.changes, ensure_ascii=False, indent=1))
+            _fail(f"conflict: {say(exc)}\n" + json.dumps(exc.changes, ensure_ascii=False, indent=1))
         except ValidationFailed as exc:
             session.rollback()
-            _fail("\n".join(f"{k}: {'; '.join(v)}" for k, v in exc.errors.items()))
+            _fail(_field_errors(exc.errors))
         click.echo(
             f"{result.issue.number}: {result.from_state} → {result.to_state} "
             f"(version {result.issue.version}, {result.notified} notification(s))"
