@@ -15,7 +15,6 @@ from datetime import date
 
 from flask import Blueprint, make_response, redirect
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.database import get_session
@@ -85,7 +84,7 @@ def form_round(value: str | None) -> Round | None:
 
 def user_named(name: str) -> User:
     """The user with this username (LookupError when there is none)."""
-    user = get_session().scalar(select(User).where(User.username == name.strip()))
+    user = linkage.user_by_username(get_session(), name)
     if user is None:
         raise LookupError(_("No user %(name)s", name=name))
     return user
