@@ -22,6 +22,7 @@ from web.htmx import is_htmx
 from web.locale import say
 from web.pages.linkage.scope import find_round
 from workflow import linkage
+from workflow.linkage.common import NO_ROUND
 from workflow.models import Round, User
 from workflow.service import ServiceError
 from workflow.service.fields import ValidationFailed
@@ -78,7 +79,7 @@ def form_round(value: str | None) -> Round | None:
         return None
     found = find_round(int(text)) if text.isdigit() else None
     if found is None:
-        raise LookupError(f"no round {value!r}")
+        raise LookupError(NO_ROUND(round=value))
     return found
 
 

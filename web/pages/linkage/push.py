@@ -75,7 +75,7 @@ def push_preview() -> Response:
     try:
         issue, rule = _push_source(request.args)
         units, notes = linkage.matching_units(get_session(), rule, _push_root_unit(issue))
-        ctx = _push_ctx(preview=True, issue=issue, units=units, notes=notes)
+        ctx = _push_ctx(preview=True, issue=issue, units=units, notes=[say(n) for n in notes])
     except (LookupError, ValueError) as exc:
         ctx = _push_ctx(preview=True, error=say(exc))
     return render("linkage/push.html", "linkage/_push_preview.html", status(ctx["error"]), **ctx)
