@@ -31,6 +31,7 @@ class Refused(Exception):
     from which unit, and which target."""
 
     def __init__(self, reason: str) -> None:
+        """Refuse with ``reason``."""
         self.reason = reason
         super().__init__(reason)
 

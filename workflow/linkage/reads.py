@@ -108,6 +108,11 @@ def special_checks_page(session: Session, reach: Sequence[Unit], page: int, size
     return paginate(session, stmt, page, size)
 
 
+def unit_by_id(session: Session, unit_id: int) -> Unit | None:
+    """The unit ``unit_id`` (no scope: the caller checks reach), or None."""
+    return session.get(Unit, unit_id)
+
+
 def units_by_id(session: Session, ids: Iterable[int]) -> dict[int, Unit]:
     """The units of ``ids``, by id."""
     return {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(set(ids))))}

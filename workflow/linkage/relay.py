@@ -44,6 +44,7 @@ LINK_OFFICE_ONLY = Text(
 
 
 def _earlier_round_ids(session: Session, rnd: Round) -> set[int]:
+    """The rounds before ``rnd``: its chain of previous rounds and rounds that started earlier."""
     ids: set[int] = set()
     prev = rnd.previous_round_id
     while prev is not None and prev not in ids:  # the chain of previous rounds

@@ -55,6 +55,7 @@ class LinkageSettings:
     push_tiers: tuple[str, ...] = ("city", "county")
 
     def __post_init__(self) -> None:
+        """Refuse a recusal scope the rule does not know."""
         if self.recusal_scope not in ("unit", "parent", "subtree"):
             raise ValueError(BAD_SCOPE(scope=self.recusal_scope))
 

@@ -54,6 +54,7 @@ def _push_root_unit(issue: Issue) -> Unit:
 
 
 def _push_ctx(**extra: Any) -> dict[str, Any]:
+    """What the push-down page shows: the latest pushed-down problems and the form."""
     recent = linkage.recent_pushed_problems(get_session(), me(), 20)
     ctx: dict[str, Any] = dict(recent=recent, args=request.values, preview=None, error=None,
                                units=[], notes=[], issue=None, levels=PUSH_LEVELS)  # fmt: skip

@@ -97,6 +97,7 @@ def cards(teams: list[Team]) -> dict[int, TeamCard]:
 
 
 def _round_ctx(rnd: Round, **extra: Any) -> dict[str, Any]:
+    """What the round page shows: its teams' cards, relay rounds and predecessor."""
     db = get_session()
     reach = tops()
     relays = linkage.relay_rounds(db, reach, rnd.id)
