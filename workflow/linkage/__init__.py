@@ -17,7 +17,8 @@ Owns, on top of ``workflow.service`` (which still writes every issue state):
 Rounds live in ``workflow.linkage.rounds``, teams in ``teams``, the 回避 rule in ``recusal``,
 the policy in ``settings`` and what they share (:class:`Refused`, look-ups) in ``common``;
 network figures in ``workflow.linkage.network`` (``metrics``, ``figures``, ``stats``),
-rectification quality in its ``quality`` and special checks in its ``checks``.
+rectification quality in its ``quality`` and special checks in its ``checks``; what a
+reader reaches in ``visibility`` and what the linkage pages read in ``reads``.
 All are re-exported here, so ``workflow.linkage`` is the one import of the linkage API.
 Problem leads (restricted) never enter a shared space: their details stay with the
 discipline commission.  Every change appends an audit event.  Must not import flask.
@@ -32,6 +33,26 @@ from workflow.linkage.network.metrics import METRICS, Metric
 from workflow.linkage.network.quality import QualityRates, rectification_quality
 from workflow.linkage.network.stats import NetworkReport, network_statistics
 from workflow.linkage.push import PushResult, PushRule, matching_units, push_down
+from workflow.linkage.reads import (
+    issue_numbers,
+    pushable_finding,
+    pushed_root,
+    recent_pushed_problems,
+    relay_rounds,
+    round_by_id,
+    round_teams,
+    rounds_by_id,
+    rounds_page,
+    shared_findings_page,
+    special_checks_page,
+    team_members,
+    team_refusals,
+    team_target_units,
+    unit_by_id,
+    units_by_id,
+    user_by_username,
+    visible_children,
+)
 from workflow.linkage.recusal import check_assignment, recusal_reason
 from workflow.linkage.relay import RelayItem, carry_over, link_check, relay_view
 from workflow.linkage.rollup import Rollup, rollup
@@ -46,6 +67,16 @@ from workflow.linkage.shared import (
     visible_findings_for_team,
 )
 from workflow.linkage.teams import add_member, add_target, form_team
+from workflow.linkage.visibility import (
+    find_round,
+    find_team,
+    round_clause,
+    rounds_in_reach,
+    teams_clause,
+    under,
+    unit_choices,
+    visible_issue_ids,
+)
 
 __all__ = [
     "METRICS",
@@ -68,20 +99,46 @@ __all__ = [
     "earlier_findings",
     "earlier_findings_for_team",
     "enter_figure",
+    "find_round",
+    "find_team",
     "form_team",
+    "issue_numbers",
     "link_check",
     "matching_units",
     "network_statistics",
     "push_down",
-    "recusal_reason",
+    "pushable_finding",
+    "pushed_root",
+    "recent_pushed_problems",
     "rectification_quality",
+    "recusal_reason",
+    "relay_rounds",
     "relay_view",
     "resolve_round",
     "resolve_unit",
     "rollup",
+    "round_by_id",
+    "round_clause",
+    "round_teams",
+    "rounds_by_id",
+    "rounds_in_reach",
+    "rounds_page",
     "run_special_check",
+    "shared_findings_page",
     "shared_space",
     "simultaneous_rounds",
+    "special_checks_page",
+    "team_members",
+    "team_refusals",
+    "team_target_units",
+    "teams_clause",
+    "under",
+    "unit_by_id",
+    "unit_choices",
+    "units_by_id",
+    "user_by_username",
+    "visible_children",
     "visible_findings_clause",
     "visible_findings_for_team",
+    "visible_issue_ids",
 ]

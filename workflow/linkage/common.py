@@ -1,6 +1,7 @@
 """What the linkage modules share: :class:`Refused`, looking units and rounds up, the
 subtree clause of findings, the acting office post and its audit events, the fields a
-new issue copies from an old one, and a team's targets.  Must not import flask."""
+new issue copies from an old one, and a team's targets; the messages the look-ups say.
+Must not import flask."""
 
 from __future__ import annotations
 
@@ -11,14 +12,26 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
+from workflow.messages import N_, Message, Text
 from workflow.models import Issue, Membership, Round, Team, TeamTarget, Unit, User
 from workflow.org.scope import path_range
 
+NO_UNIT = Text("linkage_no_unit", N_("no unit %(unit)r"))
+NO_ROUND = Text("linkage_no_round", N_("no round %(round)r"))
+NO_TEAM = Text("linkage_no_team", N_("no team %(team)s"))
+OFFICE_ONLY = Text(
+    "linkage_office_only", N_("only the inspection office of %(unit)s or above may do this")
+)
+# several things wrong with one form, each already a message; joined as they always were
+SEVERAL = Text("linkage_several_errors", N_("%(errors)s"))
+
 
 class Refused(Exception):
-    """A linkage rule refused; ``reason`` says who, from which unit, and which target."""
+    """A linkage rule refused; ``reason`` (a :class:`~workflow.messages.Message`) says who,
+    from which unit, and which target."""
 
     def __init__(self, reason: str) -> None:
+        """Refuse with ``reason``."""
         self.reason = reason
         super().__init__(reason)
 
@@ -33,7 +46,7 @@ def resolve_unit(session: Session, unit: Unit | int | str) -> Unit:
         else session.scalar(select(Unit).where(Unit.code == unit))
     )
     if found is None:
-        raise LookupError(f"no unit {unit!r}")
+        raise LookupError(NO_UNIT(unit=unit))
     return found
 
 
@@ -47,7 +60,7 @@ def resolve_round(session: Session, rnd: Round | int | str) -> Round:
         else session.scalar(select(Round).where(Round.code == rnd))
     )
     if found is None:
-        raise LookupError(f"no round {rnd!r}")
+        raise LookupError(NO_ROUND(round=rnd))
     return found
 
 
@@ -65,12 +78,17 @@ def office_post(user: User, path: str) -> Membership | None:
     )
 
 
-def require_office(user: User, unit: Unit, what: str = "do this") -> Membership:
-    """The user's office post at or above ``unit``; Refused (may not ``what``) when none."""
+def require_office(user: User, unit: Unit, refusal: Text = OFFICE_ONLY) -> Membership:
+    """The user's office post at or above ``unit``; Refused (``refusal`` of ``unit``) when none."""
     member = office_post(user, unit.path)
     if member is None:
-        raise Refused(f"only the inspection office of {unit.name} or above may {what}")
+        raise Refused(refusal(unit=unit.name))
     return member
+
+
+def several(errors: list[Message]) -> Message:
+    """One message for ``errors`` (not empty): the error itself, or all of them joined by ``;``."""
+    return errors[0] if len(errors) == 1 else SEVERAL(errors="; ".join(errors))
 
 
 def linkage_event(

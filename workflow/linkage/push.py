@@ -17,7 +17,21 @@ from sqlalchemy.orm import Session, aliased
 from workflow import service
 from workflow.linkage.common import Refused, copy_fields, resolve_unit, system_event
 from workflow.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
+from workflow.messages import N_, Message, Text
 from workflow.models import Issue, Unit, User
+
+UNKNOWN_KEYS = Text("linkage_push_unknown_keys", N_("unknown rule keys: %(keys)s"))
+EMPTY_RULE = Text(
+    "linkage_push_empty_rule",
+    N_("a push-down rule needs codes, levels, name_contains or code_suffix"),
+)
+OUTSIDE_ROOT = Text("linkage_push_outside_root", N_("%(under)s lies outside %(root)s"))
+NO_SUCH_CODE = Text(
+    "linkage_push_no_such_unit", N_("%(code)s: no such unit under %(scope)s, skipped")
+)
+NOTHING_MATCHES = Text("linkage_push_no_match", N_("no unit under %(scope)s matches the rule"))
+CLOSED_ROOT = Text("linkage_push_closed", N_("common problem %(number)s is closed; open a new one"))
+NOT_ADDED = Text("linkage_push_not_added", N_("%(number)s is %(state)s; %(codes)s not added"))
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,7 @@ class PushRule:
         if isinstance(value, Mapping):
             unknown = set(value) - {"codes", "levels", "name_contains", "code_suffix", "under"}
             if unknown:
-                raise ValueError(f"unknown rule keys: {', '.join(sorted(unknown))}")
+                raise ValueError(UNKNOWN_KEYS(keys=sorted(unknown)))
             return cls(
                 codes=tuple(value.get("codes") or ()),
                 levels=tuple(value.get("levels") or ()),
@@ -56,22 +70,24 @@ class PushRule:
         return cls(codes=tuple(value))
 
 
-def matching_units(session: Session, rule: PushRule, root: Unit) -> tuple[list[Unit], list[str]]:
+def matching_units(
+    session: Session, rule: PushRule, root: Unit
+) -> tuple[list[Unit], list[Message]]:
     """The units ``rule`` selects strictly inside ``root``'s subtree, and notes on misses."""
-    notes: list[str] = []
+    notes: list[Message] = []
     scope = root
     if rule.under:
         scope = resolve_unit(session, rule.under)
         if not scope.path.startswith(root.path):
-            return [], [f"{rule.under} lies outside {root.code}"]
+            return [], [OUTSIDE_ROOT(under=rule.under, root=root.code)]
     q = select(Unit).where(Unit.path.startswith(scope.path, autoescape=True), Unit.id != root.id)
     if rule.codes:
         found = list(session.scalars(q.where(Unit.code.in_(rule.codes)).order_by(Unit.path)))
         missing = set(rule.codes) - {u.code for u in found}
-        notes += [f"{code}: no such unit under {scope.code}, skipped" for code in sorted(missing)]
+        notes += [NO_SUCH_CODE(code=code, scope=scope.code) for code in sorted(missing)]
         return found, notes
     if not (rule.levels or rule.name_contains or rule.code_suffix):
-        raise ValueError("a push-down rule needs codes, levels, name_contains or code_suffix")
+        raise ValueError(EMPTY_RULE())
     parent = aliased(Unit)
     q = q.outerjoin(parent, parent.id == Unit.parent_id)
     if rule.levels:
@@ -87,7 +103,7 @@ def matching_units(session: Session, rule: PushRule, root: Unit) -> tuple[list[U
         q = q.where(Unit.code.endswith(rule.code_suffix, autoescape=True))
     found = list(session.scalars(q.order_by(Unit.path)))
     if not found:
-        notes.append(f"no unit under {scope.code} matches the rule")
+        notes.append(NOTHING_MATCHES(scope=scope.code))
     return found, notes
 
 
@@ -99,7 +115,7 @@ class PushResult:
     common_problems: list[Issue] = field(default_factory=list)  # the tier parents it opened
     children: list[Issue] = field(default_factory=list)  # the units' rectification issues
     matched: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
 
 
 def push_down(
@@ -124,7 +140,7 @@ def push_down(
     rule_ = PushRule.of(rule)
     root = _root_problem(session, source, user, now)
     if root.state_kind == "closed":
-        raise Refused(f"common problem {root.number} is closed; open a new one")
+        raise Refused(CLOSED_ROOT(number=root.number))
     units, notes = matching_units(session, rule_, root.unit)
     result = PushResult(root, matched=[u.code for u in units], notes=notes)
     tiers = _tier_units(session, units, root, settings)
@@ -243,7 +259,7 @@ def _fan_out(
         cp = by_id[cp_id]
         action = {"draft": "fan_out", "fanned_out": "add_units"}.get(cp.state)
         if action is None:
-            result.notes.append(f"{cp.number} is {cp.state}; {', '.join(codes)} not added")
+            result.notes.append(NOT_ADDED(number=cp.number, state=cp.state, codes=codes))
             continue
         res = service.act(session, cp, action, user, {"units": sorted(set(codes))}, cp.version, now)
         result.children += [c for c in res.children if c.kind != "common_problem"]

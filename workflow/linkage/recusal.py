@@ -12,7 +12,58 @@ from sqlalchemy.orm import Session
 
 from workflow.linkage.common import Refused
 from workflow.linkage.settings import DEFAULT_SETTINGS, LinkageSettings, RecusalScope
+from workflow.messages import N_, Message, Text
 from workflow.models import Issue, Unit, User
+
+# (why, the same said of an issue's follow-up or spot check), per kind of closeness
+SAME_UNIT = (
+    Text(
+        "linkage_recusal_same_unit",
+        N_(
+            "回避: %(person)s (%(username)s) of %(unit)s [%(unit_code)s] belongs to the "
+            "inspected unit %(target)s [%(target_code)s]"
+        ),
+    ),
+    Text(
+        "linkage_recusal_same_unit_issue",
+        N_(
+            "回避: %(person)s (%(username)s) of %(unit)s [%(unit_code)s] belongs to the "
+            "inspected unit %(target)s [%(target_code)s] (issue %(issue)s)"
+        ),
+    ),
+)
+INSIDE = (
+    Text(
+        "linkage_recusal_inside",
+        N_(
+            "回避: %(person)s (%(username)s) of %(unit)s [%(unit_code)s] belongs to a unit "
+            "inside the inspected unit %(target)s [%(target_code)s]"
+        ),
+    ),
+    Text(
+        "linkage_recusal_inside_issue",
+        N_(
+            "回避: %(person)s (%(username)s) of %(unit)s [%(unit_code)s] belongs to a unit "
+            "inside the inspected unit %(target)s [%(target_code)s] (issue %(issue)s)"
+        ),
+    ),
+)
+PARENT = (
+    Text(
+        "linkage_recusal_parent",
+        N_(
+            "回避: %(person)s (%(username)s) of %(unit)s [%(unit_code)s] belongs to the "
+            "inspected unit's parent unit %(target)s [%(target_code)s]"
+        ),
+    ),
+    Text(
+        "linkage_recusal_parent_issue",
+        N_(
+            "回避: %(person)s (%(username)s) of %(unit)s [%(unit_code)s] belongs to the "
+            "inspected unit's parent unit %(target)s [%(target_code)s] (issue %(issue)s)"
+        ),
+    ),
+)
 
 
 def _parent_path(unit: Unit) -> str | None:
@@ -21,30 +72,49 @@ def _parent_path(unit: Unit) -> str | None:
     return "/" + "/".join(parts[:-1]) + "/" if len(parts) > 1 else None
 
 
-def recusal_reason(
-    person: User, person_unit: Unit, target: Unit, scope: RecusalScope = "subtree"
-) -> str | None:
-    """Why ``person`` (holding a post in ``person_unit``) may not inspect ``target``, or None."""
-    why = None
+def _closeness(person_unit: Unit, target: Unit, scope: RecusalScope) -> tuple[Text, Text] | None:
+    """How ``person_unit`` is too close to ``target`` under ``scope`` (its texts), or None."""
     if person_unit.id == target.id:
-        why = "belongs to the inspected unit"
-    elif scope in ("subtree", "parent") and person_unit.path.startswith(target.path):
-        why = "belongs to a unit inside the inspected unit"
-    elif scope == "parent" and person_unit.path == _parent_path(target):
-        why = "belongs to the inspected unit's parent unit"
-    if why is None:
+        return SAME_UNIT
+    if scope in ("subtree", "parent") and person_unit.path.startswith(target.path):
+        return INSIDE
+    if scope == "parent" and person_unit.path == _parent_path(target):
+        return PARENT
+    return None
+
+
+def recusal_reason(
+    person: User,
+    person_unit: Unit,
+    target: Unit,
+    scope: RecusalScope = "subtree",
+    issue: str | None = None,
+) -> Message | None:
+    """Why ``person`` (holding a post in ``person_unit``) may not inspect ``target``, or None.
+
+    ``issue``: the number of the issue whose follow-up or spot check is refused, if any.
+    """
+    texts = _closeness(person_unit, target, scope)
+    if texts is None:
         return None
-    return (
-        f"回避: {person.display_name} ({person.username}) of {person_unit.name} "
-        f"[{person_unit.code}] {why} {target.name} [{target.code}]"
+    params = dict(
+        person=person.display_name,
+        username=person.username,
+        unit=person_unit.name,
+        unit_code=person_unit.code,
+        target=target.name,
+        target_code=target.code,
     )
+    return texts[0](**params) if issue is None else texts[1](**params, issue=issue)
 
 
-def first_conflict(person: User, targets: Iterable[Unit], scope: RecusalScope) -> str | None:
+def first_conflict(
+    person: User, targets: Iterable[Unit], scope: RecusalScope, issue: str | None = None
+) -> Message | None:
     """The recusal reason of ``person``'s first post too close to one of ``targets``, or None."""
     for target in targets:
         for m in person.memberships:
-            reason = recusal_reason(person, m.unit, target, scope)
+            reason = recusal_reason(person, m.unit, target, scope, issue)
             if reason:
                 return reason
     return None
@@ -63,6 +133,6 @@ def check_assignment(
     targets = [issue.unit] + [s.unit for s in issue.supporting]
     if issue.inspected_unit is not None:
         targets.append(issue.inspected_unit)
-    reason = first_conflict(user, targets, settings.recusal_scope)
+    reason = first_conflict(user, targets, settings.recusal_scope, issue.number)
     if reason:
-        raise Refused(f"{reason} (issue {issue.number})")
+        raise Refused(reason)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflow import service
 from workflow.linkage.common import (
+    NO_TEAM,
     Refused,
     copy_fields,
     in_subtree,
@@ -23,10 +24,27 @@ from workflow.linkage.common import (
 )
 from workflow.linkage.network.quality import relapsed_clause
 from workflow.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
+from workflow.messages import N_, Text
 from workflow.models import Issue, Round, Team, Unit, User
+
+INTO_ITSELF = Text("linkage_carry_into_itself", N_("a round cannot carry items over into itself"))
+NOT_AN_ITEM = Text(
+    "linkage_carry_not_an_item", N_("issue %(id)s is not an item of round %(round)s")
+)
+LEAD_NOT_CARRIED = Text(
+    "linkage_carry_lead", N_("%(number)s is a problem lead; leads are not carried over")
+)
+LINK_ITSELF = Text("linkage_link_itself", N_("an issue cannot be linked to itself"))
+LINK_LEAD = Text("linkage_link_lead", N_("problem leads are not linked between rounds"))
+LINK_NEWER = Text("linkage_link_newer", N_("%(old)s is newer than %(new)s"))
+LINK_OTHER_UNIT = Text("linkage_link_other_unit", N_("%(old)s concerns another unit than %(new)s"))
+LINK_OFFICE_ONLY = Text(
+    "linkage_link_office_only", N_("only the inspection office over the unit may link checks")
+)
 
 
 def _earlier_round_ids(session: Session, rnd: Round) -> set[int]:
+    """The rounds before ``rnd``: its chain of previous rounds and rounds that started earlier."""
     ids: set[int] = set()
     prev = rnd.previous_round_id
     while prev is not None and prev not in ids:  # the chain of previous rounds
@@ -56,14 +74,14 @@ def carry_over(
     """
     src, dst = resolve_round(session, from_round), resolve_round(session, to_round)
     if src.id == dst.id:
-        raise Refused("a round cannot carry items over into itself")
+        raise Refused(INTO_ITSELF())
     out = []
     for issue_id in issue_ids:
         old = session.get(Issue, issue_id)
         if old is None or old.round_id != src.id:
-            raise Refused(f"issue {issue_id} is not an item of round {src.code}")
+            raise Refused(NOT_AN_ITEM(id=issue_id, round=src.code))
         if old.restricted:
-            raise Refused(f"{old.number} is a problem lead; leads are not carried over")
+            raise Refused(LEAD_NOT_CARRIED(number=old.number))
         done = session.scalar(
             select(Issue).where(Issue.round_id == dst.id, Issue.linked_issue_id == old.id)
         )
@@ -112,7 +130,7 @@ def relay_view(
     """
     team = session.get(Team, team_id)
     if team is None:
-        raise LookupError(f"no team {team_id}")
+        raise LookupError(NO_TEAM(team=team_id))
     earlier = _earlier_round_ids(session, team.round)
     out: list[RelayItem] = []
     for _, target in team_targets(session, Team.id == team.id):
@@ -151,20 +169,20 @@ def link_check(
     version moves on, so an open form sees the change.
     """
     if new_issue.id == old_issue.id:
-        raise Refused("an issue cannot be linked to itself")
+        raise Refused(LINK_ITSELF())
     if new_issue.restricted or old_issue.restricted:
-        raise Refused("problem leads are not linked between rounds")
+        raise Refused(LINK_LEAD())
     if old_issue.opened_at > new_issue.opened_at:
-        raise Refused(f"{old_issue.number} is newer than {new_issue.number}")
+        raise Refused(LINK_NEWER(old=old_issue.number, new=new_issue.number))
     if not (
         new_issue.unit_path.startswith(old_issue.unit_path)
         or old_issue.unit_path.startswith(new_issue.unit_path)
     ):
-        raise Refused(f"{old_issue.number} concerns another unit than {new_issue.number}")
+        raise Refused(LINK_OTHER_UNIT(old=old_issue.number, new=new_issue.number))
     if not any(
         m.role == "office" and new_issue.unit_path.startswith(m.unit.path) for m in user.memberships
     ):
-        raise Refused("only the inspection office over the unit may link checks")
+        raise Refused(LINK_OFFICE_ONLY())
     if new_issue.linked_issue_id == old_issue.id:
         return new_issue
     before = new_issue.linked_issue_id

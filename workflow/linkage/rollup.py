@@ -82,6 +82,7 @@ def rollup(session: Session, issue_id: int) -> Rollup:
 
 
 def _ancestors(session: Session, issue_id: int) -> list[dict[str, Any]]:
+    """The issues above ``issue_id``, the top first (one recursive query)."""
     up = (
         select(Issue.parent_id.label("id"), literal(1).label("height"))
         .where(Issue.id == issue_id)

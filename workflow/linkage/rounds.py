@@ -11,13 +11,31 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.linkage.common import linkage_event, require_office, resolve_round, resolve_unit
+from workflow.linkage.common import (
+    linkage_event,
+    require_office,
+    resolve_round,
+    resolve_unit,
+    several,
+)
+from workflow.messages import N_, Message, Text
 from workflow.models import Membership, Round, Unit, User
 
 ROUND_KINDS = ("xunshi", "xuncha")
 ROUND_LEVELS = ("province", "city", "county")
 # how high a round's level is: province inspects cities, which inspect counties
 LEVEL_RANK = {"province": 0, "city": 1, "county": 2, "township": 3, "department": 3, "village": 4}
+
+ONLY_REGISTER = Text(
+    "linkage_office_only_register_rounds",
+    N_("only the inspection office of %(unit)s or above may register its rounds"),
+)
+CODE_REQUIRED = Text("linkage_round_code_required", N_("code: required, at most 64 characters"))
+CODE_TAKEN = Text("linkage_round_code_taken", N_("code %(code)r is taken"))
+NAME_REQUIRED = Text("linkage_round_name_required", N_("name: required"))
+BAD_KIND = Text("linkage_round_bad_kind", N_("kind %(kind)r: one of %(kinds)s"))
+BAD_LEVEL = Text("linkage_round_bad_level", N_("level %(level)r: one of %(levels)s"))
+ENDS_BEFORE = Text("linkage_round_ends_before_start", N_("ends_on is before starts_on"))
 
 
 def create_round(
@@ -39,11 +57,11 @@ def create_round(
     ``level`` the organiser's level.  Only an office at or above the organiser may do it.
     """
     org = resolve_unit(session, organiser)
-    member = require_office(user, org, "register its rounds")
+    member = require_office(user, org, ONLY_REGISTER)
     errors = _round_errors(session, code, name, kind, level, starts_on, ends_on)
     prev = resolve_round(session, previous_round) if previous_round is not None else None
     if errors:
-        raise ValueError("; ".join(errors))
+        raise ValueError(several(errors))
     rnd = Round(
         code=code.strip(),
         name=name.strip(),
@@ -68,21 +86,21 @@ def _round_errors(
     level: str,
     starts_on: date | None,
     ends_on: date | None,
-) -> list[str]:
+) -> list[Message]:
     """What is wrong with a new round's fields (an empty list when nothing is)."""
     errors = []
     if not (code or "").strip() or len(code) > 64:
-        errors.append("code: required, at most 64 characters")
+        errors.append(CODE_REQUIRED())
     elif session.scalar(select(Round.id).where(Round.code == code)):
-        errors.append(f"code {code!r} is taken")
+        errors.append(CODE_TAKEN(code=code))
     if not (name or "").strip():
-        errors.append("name: required")
+        errors.append(NAME_REQUIRED())
     if kind not in ROUND_KINDS:
-        errors.append(f"kind {kind!r}: one of {', '.join(ROUND_KINDS)}")
+        errors.append(BAD_KIND(kind=kind, kinds=ROUND_KINDS))
     if level not in ROUND_LEVELS:
-        errors.append(f"level {level!r}: one of {', '.join(ROUND_LEVELS)}")
+        errors.append(BAD_LEVEL(level=level, levels=ROUND_LEVELS))
     if starts_on and ends_on and ends_on < starts_on:
-        errors.append("ends_on is before starts_on")
+        errors.append(ENDS_BEFORE())
     return errors
 
 

@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from workflow.messages import N_, Text
+
+BAD_SCOPE = Text(
+    "linkage_bad_recusal_scope", N_("recusal_scope %(scope)r: unit, parent or subtree")
+)
+
 RecusalScope = Literal["unit", "parent", "subtree"]
 
 
@@ -49,8 +55,9 @@ class LinkageSettings:
     push_tiers: tuple[str, ...] = ("city", "county")
 
     def __post_init__(self) -> None:
+        """Refuse a recusal scope the rule does not know."""
         if self.recusal_scope not in ("unit", "parent", "subtree"):
-            raise ValueError(f"recusal_scope {self.recusal_scope!r}: unit, parent or subtree")
+            raise ValueError(BAD_SCOPE(scope=self.recusal_scope))
 
 
 DEFAULT_SETTINGS = LinkageSettings()

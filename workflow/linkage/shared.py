@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.linkage.common import in_subtree, resolve_round, resolve_unit, team_targets
+from workflow.linkage.common import NO_TEAM, in_subtree, resolve_round, resolve_unit, team_targets
 from workflow.linkage.rounds import LEVEL_RANK
 from workflow.models import Issue, Round, Team
 
@@ -54,7 +54,7 @@ def visible_findings_clause(session: Session, team_id: int) -> ColumnElement[boo
     """SQL condition for the findings a team sees (for paged lists); see the function below."""
     team = session.get(Team, team_id)
     if team is None:
-        raise LookupError(f"no team {team_id}")
+        raise LookupError(NO_TEAM(team=team_id))
     own = [u for _, u in team_targets(session, Team.id == team.id)]
     parts = [
         and_(
@@ -109,7 +109,7 @@ def earlier_findings_for_team(session: Session, team_id: int) -> dict[int, list[
     """Per target unit id: lower levels' findings from rounds before this team's round."""
     team = session.get(Team, team_id)
     if team is None:
-        raise LookupError(f"no team {team_id}")
+        raise LookupError(NO_TEAM(team=team_id))
     rank = LEVEL_RANK.get(team.round.level, 0)
     lower = [lv for lv, r in LEVEL_RANK.items() if r > rank]
     before = team.round.starts_on or date.max

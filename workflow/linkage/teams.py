@@ -24,9 +24,24 @@ from workflow.linkage.common import (
 )
 from workflow.linkage.recusal import first_conflict
 from workflow.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
+from workflow.messages import N_, Text
 from workflow.models import Membership, Round, Team, TeamMember, TeamTarget, Unit, User
 
 __all__ = ["add_member", "add_target", "form_team"]
+
+NAME_REQUIRED = Text("linkage_team_name_required", N_("team name is required"))
+ONLY_FORM = Text(
+    "linkage_office_only_form_teams",
+    N_("only the inspection office of %(unit)s or above may form its teams"),
+)
+ONLY_STAFF = Text(
+    "linkage_office_only_staff_teams",
+    N_("only the inspection office of %(unit)s or above may staff its teams"),
+)
+ONLY_TARGETS = Text(
+    "linkage_office_only_choose_targets",
+    N_("only the inspection office of %(unit)s or above may choose its targets"),
+)
 
 
 def form_team(
@@ -40,9 +55,9 @@ def form_team(
 ) -> Team:
     """Form a team of ``rnd``; a ``leader`` (组长) is also added as its first member."""
     round_ = resolve_round(session, rnd)
-    member = require_office(user, round_.organiser, "form its teams")
+    member = require_office(user, round_.organiser, ONLY_FORM)
     if not (name or "").strip():
-        raise ValueError("team name is required")
+        raise ValueError(NAME_REQUIRED())
     team = Team(round_id=round_.id, name=name.strip(), leader_id=leader.id if leader else None)
     session.add(team)
     session.flush()
@@ -125,7 +140,7 @@ def add_member(
     naming the person, their unit and the target; commit to keep the event.
     Adding someone already on the team returns the existing row.
     """
-    member = require_office(user, team.round.organiser, "staff its teams")
+    member = require_office(user, team.round.organiser, ONLY_STAFF)
     existing = session.scalar(
         select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == person.id)
     )
@@ -178,7 +193,7 @@ def add_target(
     event and raises :class:`Refused`.  Adding a unit twice returns the existing row.
     """
     target = resolve_unit(session, unit)
-    member = require_office(user, team.round.organiser, "choose its targets")
+    member = require_office(user, team.round.organiser, ONLY_TARGETS)
     existing = session.scalar(
         select(TeamTarget).where(TeamTarget.team_id == team.id, TeamTarget.unit_id == target.id)
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
 from web.auth import me, role_required
@@ -13,10 +12,8 @@ from web.database import get_session, now
 from web.htmx import is_htmx, render
 from web.pages.common import page_arg
 from web.pages.linkage.common import attempt, bp, form_round, status
-from web.pages.linkage.scope import READERS, office_only, round_choices, under
+from web.pages.linkage.scope import READERS, office_only, round_choices, tops
 from workflow import linkage
-from workflow.models import Issue, SpecialCheck, Unit
-from workflow.queries import paginate
 
 
 @bp.route("/checks", methods=("GET", "POST"))
@@ -38,15 +35,11 @@ def checks() -> Response:
             if not is_htmx():
                 return redirect(url_for("linkage.checks"), 303)
             ok, values = _("Check done; %(n)s issues opened", n=len(result.issues)), {}
-    inside = select(Unit.id).where(under(Unit.path))
-    page = paginate(db, select(SpecialCheck).where(or_(
-        SpecialCheck.target_unit_id.in_(inside), SpecialCheck.checker_unit_id.in_(inside)
-    )).order_by(SpecialCheck.id.desc()), page_arg(), 10)  # fmt: skip
+    page = linkage.special_checks_page(db, tops(), page_arg(), 10)
     unit_ids = {c.target_unit_id for c in page.items} | {c.checker_unit_id for c in page.items}
     issue_ids = {i.get("issue_id") for c in page.items for i in (c.results or {}).get("items", [])}
-    units = {u.id: u for u in db.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
-    opened = select(Issue.id, Issue.number).where(Issue.id.in_(issue_ids - {None}))
-    numbers = {i: n for i, n in db.execute(opened)}
+    units = linkage.units_by_id(db, unit_ids)
+    numbers = linkage.issue_numbers(db, issue_ids)
     return render("linkage/checks.html", "linkage/_checks.html", status(error), page=page,
                   units=units, numbers=numbers, offices=offices, choices=round_choices(),
                   error=error, ok=ok, values=values)  # fmt: skip

@@ -15,7 +15,6 @@ from datetime import date
 
 from flask import Blueprint, make_response, redirect
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.database import get_session
@@ -23,6 +22,7 @@ from web.htmx import is_htmx
 from web.locale import say
 from web.pages.linkage.scope import find_round
 from workflow import linkage
+from workflow.linkage.common import NO_ROUND
 from workflow.models import Round, User
 from workflow.service import ServiceError
 from workflow.service.fields import ValidationFailed
@@ -79,13 +79,13 @@ def form_round(value: str | None) -> Round | None:
         return None
     found = find_round(int(text)) if text.isdigit() else None
     if found is None:
-        raise LookupError(f"no round {value!r}")
+        raise LookupError(NO_ROUND(round=value))
     return found
 
 
 def user_named(name: str) -> User:
     """The user with this username (LookupError when there is none)."""
-    user = get_session().scalar(select(User).where(User.username == name.strip()))
+    user = linkage.user_by_username(get_session(), name)
     if user is None:
         raise LookupError(_("No user %(name)s", name=name))
     return user

@@ -23,7 +23,6 @@ from web.pages.linkage.scope import (
 )
 from workflow import linkage
 from workflow.linkage.network.metrics import ENTERED
-from workflow.models import Unit
 
 
 @bp.route("/network", methods=("GET", "POST"))
@@ -32,7 +31,7 @@ def network() -> Response:
     """The network statistics per level and round, each with its definition; enter a figure."""
     db, error, ok, values = get_session(), None, None, request.form.to_dict()
     reach = tops()
-    unit = db.get(Unit, int_arg("unit") or reach[0].id) if reach else None
+    unit = linkage.unit_by_id(db, int_arg("unit") or reach[0].id) if reach else None
     if unit is None or not in_reach(unit, reach):
         abort(404)
     rnd = find_round(int_arg("round"))

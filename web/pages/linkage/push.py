@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import abort, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.auth import me, role_required
@@ -19,7 +18,6 @@ from web.pages.linkage.common import attempt, bp, done, status
 from web.pages.linkage.scope import READERS, visible_ids
 from workflow import linkage
 from workflow.models import Issue, Unit
-from workflow.org.scope import visible_clause
 from workflow.queries import get_visible
 
 PUSH_LEVELS = ("city", "county")
@@ -28,28 +26,13 @@ PUSH_LEVELS = ("city", "county")
 def _push_source(args: Any) -> tuple[Issue, linkage.PushRule]:
     """The finding to push (by number, in scope) and the rule, from form or query arguments."""
     number = (args.get("number") or "").strip()
-    issue = get_session().scalar(
-        select(Issue).where(
-            Issue.number == number,
-            Issue.kind.in_(("common_problem", "rectification")),
-            visible_clause(me()),
-        )
-    )
+    issue = linkage.pushable_finding(get_session(), me(), number)
     if issue is None:
         raise LookupError(_("No common problem or finding %(number)s in your scope", number=number))
     if issue.kind != "common_problem":
         # pushed down before: push into the same tree (the engine adds only what is missing)
         # rather than open a second root for the same finding
-        earlier = get_session().scalar(
-            select(Issue)
-            .where(
-                Issue.kind == "common_problem",
-                Issue.parent_id.is_(None),
-                Issue.data["pushed_down_from"].as_integer() == issue.id,
-            )
-            .order_by(Issue.id)
-            .limit(1)
-        )
+        earlier = linkage.pushed_root(get_session(), issue.id)
         issue = earlier or issue
     rule = linkage.PushRule(
         codes=tuple(c for c in re.split(r"[\s,，]+", args.get("codes") or "") if c),
@@ -71,21 +54,8 @@ def _push_root_unit(issue: Issue) -> Unit:
 
 
 def _push_ctx(**extra: Any) -> dict[str, Any]:
-    recent = (
-        get_session()
-        .scalars(
-            select(Issue)
-            .where(
-                Issue.kind == "common_problem",
-                Issue.parent_id.is_(None),
-                Issue.id.in_(select(Issue.parent_id).where(Issue.parent_id.is_not(None))),
-                visible_clause(me()),
-            )
-            .order_by(Issue.id.desc())
-            .limit(20)
-        )
-        .all()
-    )
+    """What the push-down page shows: the latest pushed-down problems and the form."""
+    recent = linkage.recent_pushed_problems(get_session(), me(), 20)
     ctx: dict[str, Any] = dict(recent=recent, args=request.values, preview=None, error=None,
                                units=[], notes=[], issue=None, levels=PUSH_LEVELS)  # fmt: skip
     ctx.update(extra)
@@ -106,7 +76,7 @@ def push_preview() -> Response:
     try:
         issue, rule = _push_source(request.args)
         units, notes = linkage.matching_units(get_session(), rule, _push_root_unit(issue))
-        ctx = _push_ctx(preview=True, issue=issue, units=units, notes=notes)
+        ctx = _push_ctx(preview=True, issue=issue, units=units, notes=[say(n) for n in notes])
     except (LookupError, ValueError) as exc:
         ctx = _push_ctx(preview=True, error=say(exc))
     return render("linkage/push.html", "linkage/_push_preview.html", status(ctx["error"]), **ctx)
@@ -134,11 +104,7 @@ def rollup_page(issue_id: int) -> Response:
     if issue is None or issue.kind != "common_problem":
         abort(404)
     summary = linkage.rollup(db, issue.id)
-    children = db.scalars(
-        select(Issue)
-        .where(Issue.parent_id == issue.id, visible_clause(me()))
-        .order_by(Issue.unit_path)
-    ).all()
+    children = linkage.visible_children(db, me(), issue.id)
     below = {c.id: linkage.rollup(db, c.id) for c in children if c.kind == "common_problem"}
     origin_id = (issue.data or {}).get("pushed_down_from")
     origin = get_visible(db, me(), origin_id) if isinstance(origin_id, int) else None

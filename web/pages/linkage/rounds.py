@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.auth import me, role_required
@@ -21,14 +20,12 @@ from web.pages.linkage.scope import (
     manages,
     office_only,
     round_choices,
-    round_clause,
     round_or_404,
     team_or_404,
-    teams_clause,
+    tops,
 )
 from workflow import linkage
-from workflow.models import Event, Round, Team, TeamMember, TeamTarget, Unit, User
-from workflow.queries import paginate
+from workflow.models import Event, Round, Team, TeamTarget, Unit, User
 
 
 @bp.get("/")
@@ -55,11 +52,10 @@ def rounds() -> Response:
         if a.error is None:
             return done(url_for("linkage.round_page", round_id=rnd.id))
         error = a.error
-    page = paginate(db, select(Round).where(round_clause()).order_by(Round.id.desc()), page_arg())
+    page = linkage.rounds_page(db, tops(), page_arg())
     offices = [m.unit for m in me().memberships if m.role == "office"]
     choices = round_choices()
-    wanted = {r.previous_round_id for r in page.items} - {None}
-    previous = {r.id: r for r in db.scalars(select(Round).where(Round.id.in_(wanted)))}
+    previous = linkage.rounds_by_id(db, {r.previous_round_id for r in page.items})
     ctx = dict(page=page, error=error, values=values, choices=choices, offices=offices,
                previous=previous, linkable={r.id for r in choices})  # fmt: skip
     if request.method == "POST" and is_htmx():
@@ -87,30 +83,13 @@ def cards(teams: list[Team]) -> dict[int, TeamCard]:
     found = {tm.id: TeamCard(tm) for tm in teams}
     if not found:
         return found
-    rows = db.execute(
-        select(TeamMember.team_id, User)
-        .join(User, User.id == TeamMember.user_id)
-        .where(TeamMember.team_id.in_(found))
-        .order_by(TeamMember.id)
-    )
-    for team_id, user in rows:
+    for team_id, user in linkage.team_members(db, found):
         found[team_id].members.append(user)
         if user.id == found[team_id].team.leader_id:
             found[team_id].leader = user
-    for target, unit in db.execute(
-        select(TeamTarget, Unit)
-        .join(Unit, Unit.id == TeamTarget.unit_id)
-        .where(TeamTarget.team_id.in_(found))
-        .order_by(Unit.path)
-    ):
+    for target, unit in linkage.team_target_units(db, found):
         found[target.team_id].targets.append((unit, target))
-    denied = db.scalars(
-        select(Event)
-        .where(Event.action.in_(("team_member_add", "team_target_add")), Event.outcome == "denied")
-        .order_by(Event.id.desc())
-        .limit(500)
-    )
-    for event in denied:
+    for event in linkage.team_refusals(db, 500):
         card = found.get((event.data or {}).get("team_id", 0))
         if card is not None:
             card.refused.append(event)
@@ -118,14 +97,13 @@ def cards(teams: list[Team]) -> dict[int, TeamCard]:
 
 
 def _round_ctx(rnd: Round, **extra: Any) -> dict[str, Any]:
+    """What the round page shows: its teams' cards, relay rounds and predecessor."""
     db = get_session()
-    relays = db.scalars(
-        select(Round).where(Round.previous_round_id == rnd.id, round_clause())
-    ).all()
-    query = select(Team).where(Team.round_id == rnd.id, teams_clause()).order_by(Team.id)
-    teams = list(db.scalars(query))
+    reach = tops()
+    relays = linkage.relay_rounds(db, reach, rnd.id)
+    teams = linkage.round_teams(db, reach, rnd.id)
     ctx = dict(rnd=rnd, cards=list(cards(teams).values()), manage=manages(rnd.organiser),
-               previous=db.get(Round, rnd.previous_round_id) if rnd.previous_round_id else None,
+               previous=linkage.round_by_id(db, rnd.previous_round_id),
                linkable={r.id for r in round_choices()}, relays=relays, team_error=None,
                team_values={})  # fmt: skip
     ctx.update(extra)

@@ -8,15 +8,17 @@ there.  Anything else answers 404 from the views.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, false, or_, select
 
 from web.auth import me, roles
 from web.database import get_session
-from workflow.models import Issue, Round, Team, TeamTarget, Unit
-from workflow.org.scope import path_range, visible_clause
+from workflow import linkage
+from workflow.models import Round, Team, Unit
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
 
 READERS = ("office", "supervisor", "leader")
 
@@ -35,16 +37,19 @@ def tops(held: Iterable[str] = READERS) -> list[Unit]:
     return out
 
 
+def _reach(reach: list[Unit] | None) -> list[Unit]:
+    """``reach``, or the reader's tops when it is None."""
+    return tops() if reach is None else reach
+
+
 def under(path_column: Any, reach: list[Unit] | None = None) -> ColumnElement[bool]:
     """Rows whose unit path lies in ``reach`` (default: the reader's tops)."""
-    units = tops() if reach is None else reach
-    parts = [path_range(path_column, u.path) for u in units]
-    return or_(*parts) if parts else false()
+    return linkage.under(path_column, _reach(reach))
 
 
 def in_reach(unit: Unit, reach: list[Unit] | None = None) -> bool:
     """Whether ``unit`` lies inside ``reach`` (default: the reader's tops)."""
-    return any(unit.path.startswith(top.path) for top in (tops() if reach is None else reach))
+    return any(unit.path.startswith(top.path) for top in _reach(reach))
 
 
 def manages(unit: Unit) -> bool:
@@ -60,29 +65,18 @@ def office_only() -> None:
 
 def round_clause(reach: list[Unit] | None = None) -> ColumnElement[bool]:
     """Rounds organised in ``reach`` (default: the reader's tops) or with a target there."""
-    inside = select(Unit.id).where(under(Unit.path, reach))
-    targeted = (
-        select(Team.round_id)
-        .join(TeamTarget, TeamTarget.team_id == Team.id)
-        .where(TeamTarget.unit_id.in_(inside))
-    )
-    return or_(Round.organiser_unit_id.in_(inside), Round.id.in_(targeted))
+    return linkage.round_clause(_reach(reach))
 
 
 def teams_clause(reach: list[Unit] | None = None) -> ColumnElement[bool]:
     """Teams a reader sees: every team of a round organised in ``reach`` (default: the
     reader's tops), and the teams of other rounds that inspect a unit there."""
-    inside = select(Unit.id).where(under(Unit.path, reach))
-    organised = select(Round.id).where(Round.organiser_unit_id.in_(inside))
-    targeting = select(TeamTarget.team_id).where(TeamTarget.unit_id.in_(inside))
-    return or_(Team.round_id.in_(organised), Team.id.in_(targeting))
+    return linkage.teams_clause(_reach(reach))
 
 
 def find_round(round_id: int | None) -> Round | None:
     """The round if it is in reach."""
-    if round_id is None:
-        return None
-    return get_session().scalar(select(Round).where(Round.id == round_id, round_clause()))
+    return linkage.find_round(get_session(), tops(), round_id)
 
 
 def round_or_404(round_id: int) -> Round:
@@ -92,38 +86,20 @@ def round_or_404(round_id: int) -> Round:
 
 def team_or_404(team_id: int) -> Team:
     """The team of a round in reach, else 404."""
-    team = get_session().get(Team, team_id)
-    if team is None or find_round(team.round_id) is None:
-        abort(404)
-    return team
+    return linkage.find_team(get_session(), tops(), team_id) or abort(404)
 
 
 def round_choices() -> list[Round]:
     """Rounds in reach, newest first (for selects)."""
-    return list(
-        get_session().scalars(select(Round).where(round_clause()).order_by(Round.id.desc()))
-    )
+    return linkage.rounds_in_reach(get_session(), tops())
 
 
 def visible_ids(ids: set[int]) -> set[int]:
     """Those of ``ids`` that are issues the user may see."""
-    if not ids:
-        return set()
-    return set(
-        get_session().scalars(select(Issue.id).where(Issue.id.in_(ids), visible_clause(me())))
-    )
+    return linkage.visible_issue_ids(get_session(), me(), ids)
 
 
 def unit_choices(reach: list[Unit] | None = None) -> list[tuple[Unit, int]]:
     """The top units of ``reach`` (default: the reader's tops) and two levels below them,
     with their depth below their top (for filters)."""
-    out: list[tuple[Unit, int]] = []
-    for top in tops() if reach is None else reach:
-        rows = get_session().scalars(
-            select(Unit)
-            .where(path_range(Unit.path, top.path), Unit.depth <= top.depth + 2)
-            .order_by(Unit.path)
-            .limit(300)
-        )
-        out += [(u, u.depth - top.depth) for u in rows]
-    return out[:300]
+    return linkage.unit_choices(get_session(), _reach(reach))

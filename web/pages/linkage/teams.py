@@ -7,7 +7,6 @@ from typing import Any, cast
 
 from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.auth import me, role_required
@@ -18,9 +17,7 @@ from web.pages.linkage.common import attempt, bp, status
 from web.pages.linkage.rounds import cards
 from web.pages.linkage.scope import READERS, manages, team_or_404, visible_ids
 from workflow import linkage
-from workflow.models import Issue, Round, Team
-from workflow.org.scope import visible_clause
-from workflow.queries import paginate
+from workflow.models import Issue, Team
 
 
 def _team_ctx(team: Team, **extra: Any) -> dict[str, Any]:
@@ -31,13 +28,7 @@ def _team_ctx(team: Team, **extra: Any) -> dict[str, Any]:
     """
     db = get_session()
     relay = linkage.relay_view(db, team.id)
-    shared = paginate(
-        db,
-        select(Issue)
-        .where(linkage.visible_findings_clause(db, team.id), visible_clause(me()))
-        .order_by(Issue.round_id, Issue.id),
-        page_arg(),
-    )
+    shared = linkage.shared_findings_page(db, me(), team.id, page_arg())
     earlier = [
         i for items in linkage.earlier_findings_for_team(db, team.id).values() for i in items
     ]
@@ -45,10 +36,8 @@ def _team_ctx(team: Team, **extra: Any) -> dict[str, Any]:
     seen = visible_ids({r.issue.id for r in relay} | {i.id for i in earlier} | checks)
     earlier = [i for i in earlier if i.id in seen] if shared.page == 1 else []
     round_ids = {i.round_id for i in [*shared.items, *earlier, *(r.issue for r in relay)]}
-    rounds = {r.id: r for r in db.scalars(select(Round).where(Round.id.in_(round_ids)))}
-    numbers = {
-        i: n for i, n in db.execute(select(Issue.id, Issue.number).where(Issue.id.in_(checks)))
-    }
+    rounds = linkage.rounds_by_id(db, round_ids)
+    numbers = linkage.issue_numbers(db, checks)
     ctx = dict(team=team, card=cards([team])[team.id], manage=manages(team.round.organiser),
                relay=[r for r in relay if r.issue.id in seen], rounds=rounds, numbers=numbers,
                shared=shared, earlier=earlier, seen=seen, error=None, ok=None)  # fmt: skip

@@ -27,7 +27,12 @@ from workflow.linkage.network.quality import (
     rectification_quality,
 )
 from workflow.linkage.settings import DEFAULT_SETTINGS, LinkageSettings, SpecialCheckThresholds
+from workflow.messages import N_, Text
 from workflow.models import Issue, Membership, Round, SpecialCheck, Unit, User
+
+CHECKS_ITSELF = Text(
+    "linkage_check_recusal", N_("回避: %(checker)s lies inside %(target)s and may not check it")
+)
 
 
 @dataclass
@@ -79,7 +84,7 @@ def run_special_check(
     checker = resolve_unit(session, checker_unit)
     r = resolve_round(session, rnd) if rnd is not None else None
     if checker.path.startswith(target.path):
-        raise Refused(f"回避: {checker.name} lies inside {target.name} and may not check it")
+        raise Refused(CHECKS_ITSELF(checker=checker.name, target=target.name))
     member = require_office(user, target)
     marks = _pass_marks(settings, thresholds)
     q = rectification_quality(session, target.id, now)

@@ -10,9 +10,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.linkage.common import office_event, require_office, resolve_round, resolve_unit
+from workflow.linkage.common import (
+    office_event,
+    require_office,
+    resolve_round,
+    resolve_unit,
+    several,
+)
 from workflow.linkage.network.metrics import METRICS
+from workflow.messages import N_, Message, Text
 from workflow.models import NetworkFigure, Round, Unit, User
+
+UNKNOWN_METRIC = Text("linkage_figure_unknown_metric", N_("metric %(metric)r: unknown"))
+COMPUTED_METRIC = Text(
+    "linkage_figure_computed_metric",
+    N_("metric %(metric)r is computed from data and cannot be entered"),
+)
+BAD_VALUE = Text("linkage_figure_bad_value", N_("value: a whole number ≥ 0"))
+SOURCE_REQUIRED = Text("linkage_figure_source_required", N_("source: required"))
+SOURCE_TOO_LONG = Text("linkage_figure_source_too_long", N_("source: at most 255 characters"))
 
 
 def enter_figure(
@@ -34,7 +50,7 @@ def enter_figure(
     """
     errors = _figure_errors(metric, value, source)
     if errors:
-        raise ValueError("; ".join(errors))
+        raise ValueError(several(errors))
     u = resolve_unit(session, unit)
     r = resolve_round(session, rnd) if rnd is not None else None
     member = require_office(user, u)
@@ -57,19 +73,19 @@ def enter_figure(
     return row
 
 
-def _figure_errors(metric: str, value: int, source: str) -> list[str]:
+def _figure_errors(metric: str, value: int, source: str) -> list[Message]:
     """What is wrong with an entered figure (an empty list when nothing is)."""
     errors = []
     if metric not in METRICS:
-        errors.append(f"metric {metric!r}: unknown")
+        errors.append(UNKNOWN_METRIC(metric=metric))
     elif METRICS[metric].mode != "entered":
-        errors.append(f"metric {metric!r} is computed from data and cannot be entered")
+        errors.append(COMPUTED_METRIC(metric=metric))
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        errors.append("value: a whole number ≥ 0")
+        errors.append(BAD_VALUE())
     if not (source or "").strip():
-        errors.append("source: required")
+        errors.append(SOURCE_REQUIRED())
     elif len(source) > 255:
-        errors.append("source: at most 255 characters")
+        errors.append(SOURCE_TOO_LONG())
     return errors
 
 

@@ -74,6 +74,7 @@ def rectification_quality(
         conds.append(Issue.round_id.in_(list(round_ids)))
 
     def n(cond: ColumnElement[bool]) -> Any:
+        """SQL: how many rows meet ``cond``."""
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
     row = session.execute(
