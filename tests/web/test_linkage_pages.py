@@ -261,7 +261,7 @@ def test_network_shows_definitions_and_an_entered_figure_with_its_source(
     round_id, _ = make_round(sqlite_world, targets=["HZ", "NB"])
     auth.login("office")
     html = client.get("/linkage/network").data.decode()
-    assert "巡视巡察覆盖党组织" in html and "Distinct units that are a target" in html
+    assert "巡视巡察覆盖党组织" in html and "任一巡视巡察组的被巡对象单位数" in html
     assert "系统计算" in html and "人工填报" in html
     r = client.post("/linkage/network", headers=HX, data={
         "metric": "individual_talks", "value": "6000", "unit": "ZJ", "round": str(round_id),
