@@ -333,17 +333,11 @@ def dispatch_job(database_url: str, config: Mapping[str, Any], batch: int = 100)
 
 
 def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Notification settings from ``RECTIFLOW_*`` variables (for Prefect workers, no Flask)."""
-    import json
-    import os
+    """Notification settings for processes without Flask (Prefect workers): the one loader.
 
-    env = os.environ if environ is None else environ
-    out: dict[str, Any] = {}
-    for key, raw in env.items():
-        if key.startswith("RECTIFLOW_"):
-            name = key[len("RECTIFLOW_") :]
-            try:
-                out[name] = json.loads(raw)
-            except ValueError:
-                out[name] = raw
-    return out
+    The same settings the web app reads (:func:`workflow.config.load`: ``<instance>/config.py``
+    then ``RECTIFLOW_*``), so SMTP and webhook settings need not be repeated per worker.
+    """
+    from workflow import config
+
+    return config.load(environ=environ)

@@ -6,8 +6,8 @@ On PostgreSQL several ``dispatch-batch`` tasks run at once and share the outbox 
 ``FOR UPDATE SKIP LOCKED``; on SQLite one at a time is enough.  Task retries cover
 transient database errors (a delivery failure is not an exception here: it is recorded
 on the outbox row and retried with backoff by the dispatcher itself).
-Configuration comes from ``RECTIFLOW_*`` environment variables
-(:func:`notifications.dispatch.config_from_env`).  Must not import flask or ``web``.
+Configuration comes from the worker's instance folder and ``RECTIFLOW_*`` environment
+(:func:`workflow.config.load`), never from deployment parameters.  Must not import flask or ``web``.
 """
 
 from __future__ import annotations

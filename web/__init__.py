@@ -8,17 +8,14 @@ run it several times): ``rectiflow run`` and ``rectiflow scheduler`` do that.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+from workflow import config
+from workflow.config import CHECKOUT, instance_path
 
-
-def instance_path() -> str:
-    """The instance folder: ``$RECTIFLOW_INSTANCE`` or ``instance/`` in the checkout."""
-    return os.path.abspath(os.environ.get("RECTIFLOW_INSTANCE") or CHECKOUT / "instance")
+__all__ = ["CHECKOUT", "create_app", "instance_path"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -28,14 +25,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         # a development default; `make run` writes a random one into instance/config.py
         SECRET_KEY="dev-only-change-me",
-        DATABASE_URL=f"sqlite:///{os.path.join(app.instance_path, 'rectiflow.sqlite')}",
-        SQLITE_SYNCHRONOUS="FULL",
-        # the audit chain's hash, fixed by the first `rectiflow db upgrade`: sha256 or sm3
-        AUDIT_HASH="sha256",
-        UPLOAD_FOLDER=os.path.join(app.instance_path, "uploads"),
+        # DATABASE_URL, SQLITE_SYNCHRONOUS, UPLOAD_FOLDER, DEFINITIONS_DIR, BASE_URL and
+        # AUDIT_HASH (sha256 or sm3, fixed by the first `db upgrade`): workflow.config
+        **config.engine_defaults(app.instance_path),
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
-        DEFINITIONS_DIR=str(CHECKOUT / "definitions"),
-        BASE_URL="http://127.0.0.1:5000",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Secure is also set per request on https; set RECTIFLOW_SESSION_COOKIE_SECURE=true
@@ -55,9 +48,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         WEBHOOK_URL=None,
         WEBHOOK_SECRET=None,
     )
-    if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        app.config.from_prefixed_env("RECTIFLOW")
+    if test_config is None:  # the loader Prefect workers and the scheduler use too
+        app.config.update(config.load(defaults={}))
     else:
         app.config.update(test_config)
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)

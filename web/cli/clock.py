@@ -192,6 +192,22 @@ def _bind_failure(host: str, port: int, exc: OSError) -> str:
     return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
+def deployment_specs(
+    sweep_minutes: int, dispatch_seconds: int, digest_cron: str
+) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(entrypoint, name, schedule, parameters) of the three deployments.
+
+    No parameter names the database: its URL holds the password, and Prefect stores and
+    shows parameters in the clear.  Workers read it from their own configuration.
+    """
+    return [
+        ("workflow/clock/flows.py:sweep_flow", "sweep", {"interval": sweep_minutes * 60},
+         {"window_minutes": sweep_minutes}),
+        ("notifications/flows.py:dispatch_flow", "dispatch", {"interval": dispatch_seconds}, {}),
+        ("notifications/flows.py:digest_flow", "digest", {"cron": digest_cron}, {}),
+    ]  # fmt: skip
+
+
 @click.command("prefect-deploy")
 @with_appcontext
 @click.option("--pool", default="rectiflow", show_default=True, help="Process work pool.")
@@ -220,7 +236,6 @@ def prefect_deploy_command(
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.exceptions import ObjectNotFound
 
-    url = current_app.config["DATABASE_URL"]
     with get_client(sync_client=True) as client:
         try:
             client.read_work_pool(pool)
@@ -234,26 +249,7 @@ def prefect_deploy_command(
             client.create_concurrency_limit(tag=tag, concurrency_limit=limit)
             click.echo(f"concurrency limit {tag} = {limit}")
     common = {"work_pool_name": pool, "build": False, "push": False, "print_next_steps": False}
-    specs = [
-        (
-            "workflow/clock/flows.py:sweep_flow",
-            "sweep",
-            {"interval": sweep_minutes * 60},
-            {"database_url": url, "window_minutes": sweep_minutes},
-        ),
-        (
-            "notifications/flows.py:dispatch_flow",
-            "dispatch",
-            {"interval": dispatch_seconds},
-            {"database_url": url},
-        ),
-        (
-            "notifications/flows.py:digest_flow",
-            "digest",
-            {"cron": digest_cron},
-            {"database_url": url},
-        ),
-    ]
+    specs = deployment_specs(sweep_minutes, dispatch_seconds, digest_cron)
     for entrypoint, name, schedule, params in specs:
         deployable = flow.from_source(source=str(CHECKOUT), entrypoint=entrypoint)
         deployable.deploy(name=name, parameters=params, tags=["rectiflow"], **schedule, **common)

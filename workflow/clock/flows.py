@@ -26,13 +26,13 @@ Shape of a run:
 from __future__ import annotations
 
 import hashlib
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect import flow, task
 from prefect.context import TaskRunContext
 
+from workflow import config
 from workflow.clock.escalation import SweepReport, partitions, sweep
 from workflow.db import shared_database
 
@@ -41,11 +41,13 @@ DEFAULT_WINDOW_MINUTES = 10
 
 
 def resolve_database_url(given: str | None = None) -> str:
-    """The app database: the parameter, else ``RECTIFLOW_DATABASE_URL``."""
-    url = given or os.environ.get("RECTIFLOW_DATABASE_URL")
-    if not url:
-        raise ValueError("no database: pass database_url or set RECTIFLOW_DATABASE_URL")
-    return url
+    """The app database: the parameter (tests), else the worker's own configuration.
+
+    Deployments carry no URL (it holds the password): a worker reads ``DATABASE_URL`` the
+    way the web app does (:mod:`workflow.config`: ``<instance>/config.py``, then
+    ``RECTIFLOW_DATABASE_URL`` in the worker's environment).
+    """
+    return given or str(config.load()["DATABASE_URL"])
 
 
 def window_start(now: datetime, minutes: int) -> datetime:
