@@ -46,6 +46,20 @@ CODES = {
 }
 
 
+#: what a status says when the view gave no message of its own
+GENERIC = {
+    400: _l("the request could not be read"),
+    401: _l("an API token is required"),
+    403: _l("not allowed"),
+    404: _l("no such resource"),
+    405: _l("this method is not allowed here"),
+    406: _l("only JSON can be answered"),
+    409: _l("the resource changed meanwhile"),
+    415: _l("send JSON (Content-Type: application/json)"),
+    429: _l("too many requests; try again later"),
+}
+
+
 class ApiError(Exception):
     """An error a view raises to answer with the shape above."""
 
@@ -148,8 +162,8 @@ def handle_http_exception(exc: HTTPException) -> Response:
         message = _l("the request did not validate")
     elif status == 413:
         message = _l("the upload is larger than the limit")
-    else:
-        message = data.get("message") or exc.description or exc.name
+    else:  # werkzeug's own descriptions are English prose: say the status instead
+        message = data.get("message") or GENERIC.get(status) or exc.name
     headers = dict(data.get("headers") or {})
     allowed = getattr(exc, "valid_methods", None)
     if status == 405 and allowed:
