@@ -16,6 +16,15 @@ from workflow.service.errors import (
     NotFound,
     ServiceError,
 )
+from workflow.service.evidence import (
+    UPLOAD_ROLES,
+    BadFile,
+    FileTooLarge,
+    has_measure,
+    may_upload,
+    save_evidence,
+    stored_path,
+)
 from workflow.service.fields import ValidationFailed
 from workflow.service.open_fields import validate_open
 from workflow.service.opening import open_issue, open_issues
@@ -29,9 +38,12 @@ from workflow.service.reading import (
 from workflow.service.upkeep import apply_migration, recompute_deadlines
 
 __all__ = [
+    "UPLOAD_ROLES",
     "ActResult",
+    "BadFile",
     "Conflict",
     "Denied",
+    "FileTooLarge",
     "GuardFailed",
     "NotFound",
     "ServiceError",
@@ -41,10 +53,14 @@ __all__ = [
     "apply_migration",
     "changes_since",
     "get_definition",
+    "has_measure",
+    "may_upload",
     "open_issue",
     "open_issues",
     "recompute_deadlines",
     "running_clocks",
+    "save_evidence",
     "snapshot",
+    "stored_path",
     "validate_open",
 ]
