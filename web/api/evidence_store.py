@@ -1,9 +1,10 @@
-"""Storing an uploaded evidence file through the web's own function, so both doors agree.
+"""Storing an uploaded evidence file through the engine's own function, so all doors agree.
 
-:func:`web.pages.evidence.save_evidence` owns the rules (``UPLOAD_FOLDER``, a random name,
-the SHA-256, the type sniffed from the bytes, the audit event); the request's size limit
-(``MAX_CONTENT_LENGTH``) answers 413 before any of it runs.  This module only maps its
-outcomes onto the API's errors and attaches the optional measure.
+:func:`workflow.service.save_evidence` owns the rules (a random name in ``UPLOAD_FOLDER``,
+the SHA-256, the type sniffed from the bytes, the audit event); the web page's
+:func:`web.pages.issues.evidence.save_evidence` hands it the app's folder and limit, and the
+request's size limit (``MAX_CONTENT_LENGTH``) answers 413 before any of it runs.  This
+module only maps its outcomes onto the API's errors and attaches the optional measure.
 """
 
 from __future__ import annotations
@@ -12,18 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from web.api.errors import ApiError
-from web.pages.issues.evidence import UPLOAD_ROLES, BadFile, save_evidence
-from workflow.models import Evidence, Issue, Measure, User
-from workflow.org.scope import acting_memberships
-
-
-def may_upload(user: User, issue: Issue) -> bool:
-    """The lead unit's staff and the office may add evidence (as on the web)."""
-    return bool(acting_memberships(user, issue, UPLOAD_ROLES))
+from web.pages.issues.evidence import save_evidence
+from workflow.models import Evidence, Issue, User
+from workflow.service import BadFile, has_measure, may_upload
+from workflow.service.evidence import EMPTY
 
 
 def save(
@@ -37,9 +33,7 @@ def save(
     """Store ``upload`` as evidence of ``issue`` (raises ApiError 403/415/422)."""
     if not may_upload(user, issue):
         raise ApiError(403, _l("only the lead unit or the office may add evidence to this issue"))
-    if measure_id is not None and not session.scalar(
-        select(Measure.id).where(Measure.id == measure_id, Measure.issue_id == issue.id)
-    ):
+    if measure_id is not None and not has_measure(session, issue, measure_id):
         raise ApiError(
             422, _l("no such measure on this issue"), fields={"measure_id": [_l("no such measure")]}
         )
@@ -47,7 +41,7 @@ def save(
         evidence = save_evidence(session, issue, user, upload.filename or "", upload.stream, now)
     except BadFile as exc:
         session.rollback()
-        if str(exc) == "empty":
+        if getattr(exc.args[0] if exc.args else None, "code", None) == EMPTY.code:
             raise ApiError(
                 422, _l("the file is empty"), fields={"file": [_l("the file is empty")]}
             ) from None

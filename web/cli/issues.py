@@ -236,8 +236,9 @@ def issues_attach(number: str, path: Path, username: str, now_text: str | None) 
     """Upload evidence (佐证材料) to issue NUMBER, checked as on the web (type, size)."""
     from werkzeug.exceptions import HTTPException
 
-    from web.pages.issues.evidence import UPLOAD_ROLES, BadFile, save_evidence
+    from web.pages.issues.evidence import save_evidence  # the app's folder and size limit
     from workflow.org.scope import acting_memberships
+    from workflow.service import UPLOAD_ROLES, BadFile
 
     with get_database().write_session() as session:
         issue, user = _issue(session, number), _user(session, username)

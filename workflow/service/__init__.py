@@ -1,36 +1,49 @@
 """The service: the only writer of issue state.
 
 Opening an issue, taking an action on it (role, unit scope, version, fields, guards,
-effects, audit event and outbox rows in the caller's transaction), and the upkeep that
-moves issues on the system's behalf (recomputed deadlines, definition migrations).
-Time always comes from the caller's ``now``.  Must not import flask or ``notifications``.
+effects, audit event and outbox rows in the caller's transaction), storing evidence files,
+and the upkeep that moves issues on the system's behalf (recomputed deadlines, definition
+migrations).  Time always comes from the caller's ``now``.  Must not import flask or
+``notifications``.
 """
 
-from workflow.service.acting import (
+from workflow.service.acting import act
+from workflow.service.errors import (
     ActResult,
     Conflict,
     Denied,
     GuardFailed,
     NotFound,
     ServiceError,
-    act,
-    allowed_actions,
-    apply_migration,
-    changes_since,
-    get_definition,
-    open_issue,
-    open_issues,
-    recompute_deadlines,
-    running_clocks,
-    snapshot,
-    validate_open,
+)
+from workflow.service.evidence import (
+    UPLOAD_ROLES,
+    BadFile,
+    FileTooLarge,
+    has_measure,
+    may_upload,
+    save_evidence,
+    stored_path,
 )
 from workflow.service.fields import ValidationFailed
+from workflow.service.open_fields import validate_open
+from workflow.service.opening import open_issue, open_issues
+from workflow.service.reading import (
+    allowed_actions,
+    changes_since,
+    get_definition,
+    running_clocks,
+    snapshot,
+)
+from workflow.service.upkeep import apply_migration, recompute_deadlines
 
 __all__ = [
+    "UPLOAD_ROLES",
     "ActResult",
+    "BadFile",
     "Conflict",
     "Denied",
+    "FileTooLarge",
     "GuardFailed",
     "NotFound",
     "ServiceError",
@@ -40,10 +53,14 @@ __all__ = [
     "apply_migration",
     "changes_since",
     "get_definition",
+    "has_measure",
+    "may_upload",
     "open_issue",
     "open_issues",
     "recompute_deadlines",
     "running_clocks",
+    "save_evidence",
     "snapshot",
+    "stored_path",
     "validate_open",
 ]

@@ -16,20 +16,59 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.messages import N_, Message, Text
 from workflow.models import Unit, User
 
 MAX_TEXT = 10_000
+MAX_MEASURE_TEXT = 2000
+MAX_MEASURES = 200
+
+REQUIRED = Text("service_field_required", N_("required"))
+UNKNOWN_FIELD = Text("service_field_unknown", N_("unknown field"))
+TOO_LONG = Text("service_field_too_long", N_("longer than %(limit)s characters"))
+TEXT_EXPECTED = Text("service_field_text_expected", N_("text is expected"))
+BAD_DATE = Text("service_field_bad_date", N_("not a valid date (use YYYY-MM-DD)"))
+NOT_WHOLE = Text("service_field_not_whole", N_("not a whole number"))
+NOT_NUMBER = Text("service_field_not_number", N_("not a number"))
+NUMBER_RANGE = Text("service_field_number_range", N_("not a number in range"))
+NOT_BOOL = Text("service_field_not_bool", N_("not true or false"))
+TOO_SMALL = Text("service_field_too_small", N_("must be at least %(min)s"))
+TOO_BIG = Text("service_field_too_big", N_("must be at most %(max)s"))
+NOT_CHOICE = Text("service_field_not_choice", N_("must be one of %(choices)s"))
+UNCONFIRMED = Text("service_field_unconfirmed", N_("must be confirmed"))
+MEASURES_EXPECTED = Text("service_field_measures_expected", N_("a list of measures is expected"))
+MEASURE_NO_TEXT = Text("service_field_measure_no_text", N_("measure %(n)s: text is required"))
+MEASURE_TOO_LONG = Text(
+    "service_field_measure_too_long", N_("measure %(n)s: longer than %(limit)s characters")
+)
+MEASURE_BAD_DATE = Text(
+    "service_field_measure_bad_date", N_("measure %(n)s: due date is not a valid date")
+)
+TOO_MANY_MEASURES = Text("service_field_too_many_measures", N_("at most %(max)s measures"))
+CODES_EXPECTED = Text("service_field_codes_expected", N_("a list of unit codes is expected"))
+NO_UNIT = Text("service_field_no_unit", N_("no unit with code %(code)r"))
+NO_UNITS = Text("service_field_no_units", N_("no unit with code %(codes)s"))
+NO_USER = Text("service_field_no_user", N_("no active user %(name)r"))
+UNSUPPORTED = Text("service_field_unsupported", N_("unsupported field type %(kind)s"))
 
 
 class ValidationFailed(Exception):
     """Input did not validate; ``errors`` maps each field to its messages."""
 
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        """Keep ``errors`` (field → messages) and say them all in one line."""
         self.errors = {k: list(v) for k, v in errors.items()}
         super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items()))
 
 
+def said(exc: ValueError) -> str:
+    """What a ``ValueError`` of a check says: its Message when it carries one."""
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, Message) else str(exc)
+
+
 def _blank(value: Any) -> bool:
+    """Whether ``value`` counts as not given (None, blank text, an empty list)."""
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
 
@@ -56,41 +95,44 @@ def parse_date(value: Any) -> date:
                     return date(int(m[1]), int(m[2]), int(m[3]))
                 except ValueError:
                     break
-    raise ValueError("not a valid date (use YYYY-MM-DD)")
+    raise ValueError(BAD_DATE())
 
 
 def _int(value: Any) -> int:
+    """A whole number from an int, a whole float or a string of digits."""
     if isinstance(value, bool):
-        raise ValueError("not a whole number")
+        raise ValueError(NOT_WHOLE())
     if isinstance(value, int):
         return value
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", value):
         return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    raise ValueError("not a whole number")
+    raise ValueError(NOT_WHOLE())
 
 
 def _decimal(value: Any) -> Decimal:
+    """An amount to the cent, below 10^14 (thousands separators allowed)."""
     if isinstance(value, bool):
-        raise ValueError("not a number")
+        raise ValueError(NOT_NUMBER())
     try:
         d = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
-        raise ValueError("not a number") from None
+        raise ValueError(NOT_NUMBER()) from None
     if not d.is_finite() or abs(d) >= Decimal("1e14"):
-        raise ValueError("not a number in range")
+        raise ValueError(NUMBER_RANGE())
     return d.quantize(Decimal("0.01"))
 
 
 def _bool(value: Any) -> bool:
+    """A yes/no from a bool or a form's on/off, true/false, 1/0."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in {"1", "true", "on", "yes", "y"}:
         return True
     if isinstance(value, str) and value.strip().lower() in {"0", "false", "off", "no", "n", ""}:
         return False
-    raise ValueError("not true or false")
+    raise ValueError(NOT_BOOL())
 
 
 def _measures(value: Any) -> list[dict[str, Any]]:
@@ -101,35 +143,36 @@ def _measures(value: Any) -> list[dict[str, Any]]:
     elif isinstance(value, list):
         items = value
     else:
-        raise ValueError("a list of measures is expected")
+        raise ValueError(MEASURES_EXPECTED())
     out = []
     for n, item in enumerate(items, 1):
         if isinstance(item, str):
             text, _, due = item.partition("|")
             item = {"text": text, "due_on": due.strip() or None}
         if not isinstance(item, Mapping) or _blank(item.get("text")):
-            raise ValueError(f"measure {n}: text is required")
+            raise ValueError(MEASURE_NO_TEXT(n=n))
         text = str(item["text"]).strip()
-        if len(text) > 2000:
-            raise ValueError(f"measure {n}: longer than 2000 characters")
+        if len(text) > MAX_MEASURE_TEXT:
+            raise ValueError(MEASURE_TOO_LONG(n=n, limit=MAX_MEASURE_TEXT))
         due_on = None
         if not _blank(item.get("due_on")):
             try:
                 due_on = parse_date(item["due_on"])
             except ValueError:
-                raise ValueError(f"measure {n}: due date is not a valid date") from None
+                raise ValueError(MEASURE_BAD_DATE(n=n)) from None
         out.append({"text": text, "due_on": due_on})
-    if len(out) > 200:
-        raise ValueError("at most 200 measures")
+    if len(out) > MAX_MEASURES:
+        raise ValueError(TOO_MANY_MEASURES(max=MAX_MEASURES))
     return out
 
 
 def _codes(value: Any) -> list[str]:
+    """Unit codes from a list or a string separated by commas, spaces or 、."""
     if isinstance(value, str):
         return [c.strip() for c in re.split(r"[,\s，、]+", value) if c.strip()]
     if isinstance(value, list) and all(isinstance(c, str) for c in value):
         return [c.strip() for c in value if c.strip()]
-    raise ValueError("a list of unit codes is expected")
+    raise ValueError(CODES_EXPECTED())
 
 
 def clean_value(session: Session, spec: Any, value: Any) -> Any:
@@ -137,11 +180,11 @@ def clean_value(session: Session, spec: Any, value: Any) -> Any:
     kind = spec.type
     if kind == "text":
         if not isinstance(value, str):
-            raise ValueError("text is expected")
+            raise ValueError(TEXT_EXPECTED())
         text = value.strip()
         limit = spec.max_length or MAX_TEXT
         if len(text) > limit:
-            raise ValueError(f"longer than {limit} characters")
+            raise ValueError(TOO_LONG(limit=limit))
         return text
     if kind == "date":
         return parse_date(value)
@@ -149,44 +192,44 @@ def clean_value(session: Session, spec: Any, value: Any) -> Any:
         n = _int(value)
         low, high = (0, 100) if kind == "percent" else (spec.min, spec.max)
         if low is not None and n < low:
-            raise ValueError(f"must be at least {low:g}")
+            raise ValueError(TOO_SMALL(min=f"{low:g}"))
         if high is not None and n > high:
-            raise ValueError(f"must be at most {high:g}")
+            raise ValueError(TOO_BIG(max=f"{high:g}"))
         return n
     if kind == "decimal":
         d = _decimal(value)
         if spec.min is not None and d < Decimal(str(spec.min)):
-            raise ValueError(f"must be at least {spec.min:g}")
+            raise ValueError(TOO_SMALL(min=f"{spec.min:g}"))
         return d
     if kind == "choice":
         if value not in spec.choices:
-            raise ValueError(f"must be one of {', '.join(spec.choices)}")
+            raise ValueError(NOT_CHOICE(choices=list(spec.choices)))
         return value
     if kind == "bool":
         b = _bool(value)
         if spec.must_be_true and not b:
-            raise ValueError("must be confirmed")
+            raise ValueError(UNCONFIRMED())
         return b
     if kind == "measures":
         return _measures(value)
     if kind == "unit":
         code = value.strip() if isinstance(value, str) else ""
         if not session.scalar(select(Unit.id).where(Unit.code == code)):
-            raise ValueError(f"no unit with code {code!r}")
+            raise ValueError(NO_UNIT(code=code))
         return code
     if kind == "units":
         codes = _codes(value)
         found = set(session.scalars(select(Unit.code).where(Unit.code.in_(codes))))
         missing = [c for c in codes if c not in found]
         if missing:
-            raise ValueError(f"no unit with code {', '.join(missing)}")
+            raise ValueError(NO_UNITS(codes=missing))
         return list(dict.fromkeys(codes))
     if kind == "user":
         name = value.strip() if isinstance(value, str) else ""
         if not session.scalar(select(User.id).where(User.username == name, User.active)):
-            raise ValueError(f"no active user {name!r}")
+            raise ValueError(NO_USER(name=name))
         return name
-    raise ValueError(f"unsupported field type {kind}")
+    raise ValueError(UNSUPPORTED(kind=kind))
 
 
 def clean_data(session: Session, fields: Mapping[str, Any], data: Mapping[str, Any]) -> dict:
@@ -195,17 +238,17 @@ def clean_data(session: Session, fields: Mapping[str, Any], data: Mapping[str, A
     clean: dict[str, Any] = {}
     for key in data:
         if key not in fields:
-            errors.setdefault(key, []).append("unknown field")
+            errors.setdefault(key, []).append(UNKNOWN_FIELD())
     for name, spec in fields.items():
         raw = data.get(name)
         if _blank(raw) and not (spec.type == "bool" and raw is False):
             if spec.required and not (spec.type == "bool" and not spec.must_be_true):
-                errors.setdefault(name, []).append("required")
+                errors.setdefault(name, []).append(REQUIRED())
             continue
         try:
             clean[name] = clean_value(session, spec, raw)
         except ValueError as exc:
-            errors.setdefault(name, []).append(str(exc))
+            errors.setdefault(name, []).append(said(exc))
     if errors:
         raise ValidationFailed(errors)
     return clean
