@@ -234,26 +234,28 @@ def issues_act(
 @click.option("--now", "now_text")
 def issues_attach(number: str, path: Path, username: str, now_text: str | None) -> None:
     """Upload evidence (佐证材料) to issue NUMBER, checked as on the web (type, size)."""
-    from werkzeug.exceptions import HTTPException
+    from flask import current_app
 
-    from web.pages.issues.evidence import save_evidence  # the app's folder and size limit
     from workflow.org.scope import acting_memberships
-    from workflow.service import UPLOAD_ROLES, BadFile
+    from workflow.service import UPLOAD_ROLES, BadFile, FileTooLarge, save_evidence
 
+    config = current_app.config
     with get_database().write_session() as session:
         issue, user = _issue(session, number), _user(session, username)
         if not acting_memberships(user, issue, UPLOAD_ROLES):
             _fail(f"denied: {username} may not add evidence to {issue.number}")
         try:
-            with path.open("rb") as fh:
-                ev = save_evidence(session, issue, user, path.name, fh, parse_now(now_text))
+            with path.open("rb") as fh:  # the app's folder and size limit, as on the web
+                ev = save_evidence(session, issue, user, path.name, fh, parse_now(now_text),
+                                   folder=config["UPLOAD_FOLDER"],
+                                   limit=config.get("MAX_CONTENT_LENGTH"))  # fmt: skip
             session.commit()
         except BadFile as exc:
             session.rollback()
-            _fail(f"{path.name}: not accepted as evidence ({exc})")
-        except HTTPException as exc:
+            _fail(f"{path.name}: not accepted as evidence ({say(exc)})")
+        except FileTooLarge as exc:
             session.rollback()
-            _fail(f"{path.name}: {exc.description or exc.name}")
+            _fail(f"{path.name}: {say(exc)}")
         click.echo(
             f"{issue.number}: evidence {ev.filename} ({ev.size} bytes, sha256 {ev.sha256[:12]}…)"
         )
