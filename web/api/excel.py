@@ -78,6 +78,7 @@ def import_issues(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _filters(session: Any, args: dict[str, Any]) -> queries.Filters:
+    """The export's filters from its codes (404: unit out of reach, 422: no such round)."""
     user = current_api_user()
     unit_id = round_id = None
     if args.get("unit"):
@@ -93,6 +94,7 @@ def _filters(session: Any, args: dict[str, Any]) -> queries.Filters:
 
 
 def _xlsx(buf: io.BytesIO, name: str) -> Any:
+    """The workbook in ``buf`` as a download named ``name``."""
     buf.seek(0)
     return send_file(buf, mimetype=XLSX, as_attachment=True, download_name=name)
 

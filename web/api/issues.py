@@ -42,6 +42,7 @@ prepare(blp)
 
 
 def _label(label: Any, lang: str) -> str:
+    """A definition label in ``lang`` ("" when there is none)."""
     return str(getattr(label, lang, "") or "") if label is not None else ""
 
 
@@ -79,6 +80,7 @@ def summary(issue: Issue, at: datetime, round_codes: dict[int, str]) -> dict[str
 
 
 def _field(spec: Any) -> dict[str, Any]:
+    """An action field's spec for the API."""
     return {
         "name": spec.name,
         "type": spec.type,

@@ -23,6 +23,7 @@ prepare(blp)
 
 
 def _unit_in_reach(session: Any, user: User, code: str) -> Unit:
+    """The unit with ``code`` if it is in the caller's reach; 404 otherwise."""
     unit = queries.unit_by_code(session, code)
     if unit is None or queries.unit_in_reach(session, user, unit.id) is None:
         raise ApiError(404, _l("no unit %(code)s in your scope", code=repr(code)))
@@ -30,6 +31,7 @@ def _unit_in_reach(session: Any, user: User, code: str) -> Unit:
 
 
 def _round_id(session: Any, code: str | None) -> int | None:
+    """The id of the round with ``code`` (None without one); 422 when there is none."""
     if not code:
         return None
     found = queries.round_id_by_code(session, code)
@@ -39,10 +41,12 @@ def _round_id(session: Any, code: str | None) -> int | None:
 
 
 def _ref(unit: Unit) -> dict[str, Any]:
+    """A unit as referenced from a figure."""
     return {"id": unit.id, "code": unit.code, "name": unit.name}
 
 
 def _row(p: queries.Progress, unit: Unit | None = None) -> dict[str, Any]:
+    """A progress line for the API."""
     return {
         "unit": _ref(unit) if unit else {"id": p.unit_id, "code": p.code, "name": p.name},
         "total": p.total,
@@ -98,6 +102,7 @@ def unit_progress(args: dict[str, Any], code: str) -> dict[str, Any]:
 
 
 def _dim(rows: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
+    """One statistics dimension's (key, all, done) rows for the API."""
     return [
         {
             "key": key,

@@ -48,6 +48,7 @@ def index() -> Response:
 
 
 def _search() -> str | None:
+    """The ``?q=`` search text (at most 64 characters), or None."""
     return request.args.get("q", "").strip()[:64] or None
 
 

@@ -1,8 +1,9 @@
 """What an inspection office reaches on the admin pages: the subtrees of its office posts.
 
 Units, users (through their posts) and rounds outside them behave as if they did not
-exist: the lists leave them out and ``?unit=`` outside answers 404.  Forms naming one get
-the answer for a code that does not exist (``workflow.org.units``, ``within=``).
+exist: the lists (``workflow.queries.office_units`` / ``office_users``) leave them out and
+``?unit=`` outside answers 404.  Forms naming one get the answer for a code that does not
+exist (``workflow.org.units``, ``within=``).
 """
 
 from __future__ import annotations

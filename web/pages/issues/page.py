@@ -148,6 +148,7 @@ def _svg_csp(svg: str) -> str:
 
 
 def _b64(raw: bytes) -> str:
+    """``raw`` in base64."""
     import base64
 
     return base64.b64encode(raw).decode()

@@ -51,6 +51,7 @@ def read_all() -> Response:
 
 
 def _answer() -> Response:
+    """The refreshed bell (htmx) or a redirect to the inbox."""
     if is_htmx():
         return fragment("inbox/_bell.html")
     return redirect(url_for("inbox.index"), 303)
