@@ -10,14 +10,12 @@ from flask import request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
 from web.api.auth import current_api_user, prepare
 from web.api.errors import ApiError
 from web.api.schemas import ImportArgsSchema, ImportReportSchema
 from web.database import get_session, now
 from workflow import imports, queries
-from workflow.models import Round, Unit
 from workflow.queries import export
 
 blp = Blueprint("api_excel", __name__, url_prefix="/api/v1", description="Excel import and export")
@@ -80,21 +78,23 @@ def import_issues(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _filters(session: Any, args: dict[str, Any]) -> queries.Filters:
+    """The export's filters from its codes (404: unit out of reach, 422: no such round)."""
     user = current_api_user()
     unit_id = round_id = None
     if args.get("unit"):
-        unit = session.scalar(select(Unit).where(Unit.code == args["unit"]))
+        unit = queries.unit_by_code(session, args["unit"])
         if unit is None or queries.unit_in_reach(session, user, unit.id) is None:
             raise ApiError(404, f"no unit {args['unit']!r} in your scope")
         unit_id = unit.id
     if args.get("round"):
-        round_id = session.scalar(select(Round.id).where(Round.code == args["round"]))
+        round_id = queries.round_id_by_code(session, args["round"])
         if round_id is None:
             raise ApiError(422, f"no round {args['round']!r}", fields={"round": ["no such code"]})
     return queries.Filters(unit_id=unit_id, round_id=round_id)
 
 
 def _xlsx(buf: io.BytesIO, name: str) -> Any:
+    """The workbook in ``buf`` as a download named ``name``."""
     buf.seek(0)
     return send_file(buf, mimetype=XLSX, as_attachment=True, download_name=name)
 

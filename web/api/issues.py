@@ -13,7 +13,6 @@ from typing import Any
 from flask import current_app, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from sqlalchemy import func, or_, select
 
 from web.api.auth import current_api_user, prepare
 from web.api.errors import ApiError
@@ -30,8 +29,7 @@ from web.api.schemas import (
 )
 from web.database import get_session, now
 from workflow import queries, service
-from workflow.models import Event, Evidence, Issue, Round, Unit, User
-from workflow.org.scope import visible_clause
+from workflow.models import Evidence, Issue, Unit, User
 from workflow.service.fields import ValidationFailed
 
 blp = Blueprint(
@@ -44,6 +42,7 @@ prepare(blp)
 
 
 def _label(label: Any, lang: str) -> str:
+    """A definition label in ``lang`` ("" when there is none)."""
     return str(getattr(label, lang, "") or "") if label is not None else ""
 
 
@@ -80,14 +79,8 @@ def summary(issue: Issue, at: datetime, round_codes: dict[int, str]) -> dict[str
     }
 
 
-def _round_codes(session: Any, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return dict(session.execute(select(Round.id, Round.code).where(Round.id.in_(wanted))).all())
-
-
 def _field(spec: Any) -> dict[str, Any]:
+    """An action field's spec for the API."""
     return {
         "name": spec.name,
         "type": spec.type,
@@ -104,7 +97,7 @@ def _field(spec: Any) -> dict[str, Any]:
 def detail(session: Any, issue: Issue, user: User) -> dict[str, Any]:
     """The issue in full, with the actions ``user`` may take now and their fields."""
     at = now()
-    out = summary(issue, at, _round_codes(session, {issue.round_id}))
+    out = summary(issue, at, queries.round_codes(session, {issue.round_id}))
     out.update(
         description=issue.description,
         source=issue.source,
@@ -132,8 +125,7 @@ def detail(session: Any, issue: Issue, user: User) -> dict[str, Any]:
             }
             for c in service.running_clocks(session, issue)
         ],
-        evidence_count=session.scalar(select(func.count()).where(Evidence.issue_id == issue.id))
-        or 0,
+        evidence_count=queries.evidence_count(session, issue.id),
         actions=[
             {
                 "name": a.name,
@@ -155,10 +147,15 @@ def visible_issue(session: Any, user: User, issue_id: int) -> Issue:
     return issue
 
 
-def _code_id(session: Any, model: Any, code: str | None, what: str) -> int | None:
+def _code_id(session: Any, code: str | None, what: str) -> int | None:
+    """The id of the round or unit (``what``) with ``code``; 422 when there is none."""
     if not code:
         return None
-    found = session.scalar(select(model.id).where(model.code == code))
+    if what == "round":
+        found = queries.round_id_by_code(session, code)
+    else:
+        unit = queries.unit_by_code(session, code)
+        found = unit.id if unit else None
     if found is None:
         raise ApiError(
             422,
@@ -178,31 +175,19 @@ def list_issues(args: dict[str, Any]) -> dict[str, Any]:
     """The ledger: issues in your scope matching the filters, earliest deadline first."""
     session, user, at = get_session(), current_api_user(), now()
     f = queries.Filters(
-        round_id=_code_id(session, Round, args.get("round"), "round"),
-        unit_id=_code_id(session, Unit, args.get("unit"), "unit"),
+        round_id=_code_id(session, args.get("round"), "round"),
+        unit_id=_code_id(session, args.get("unit"), "unit"),
         category=args.get("category"),
         stage=args.get("stage"),
         deadline_type=args.get("deadline_type"),
         warning=args.get("warning_level"),
         overdue=bool(args.get("overdue")),
     )
-    conds = [visible_clause(user), *queries.filter_clauses(session, f, at)]
-    if args.get("overdue") is False:
-        conds.append(~queries.overdue_clause(at))
-    if args.get("state"):
-        conds.append(Issue.state == args["state"])
-    if args.get("q"):
-        like = f"%{queries.escape_like(args['q'].strip())}%"
-        conds.append(
-            or_(
-                Issue.number.ilike(like, escape="\\"),
-                Issue.title.ilike(like, escape="\\"),
-                Issue.description.ilike(like, escape="\\"),
-            )
-        )
-    stmt = select(Issue).where(*conds).order_by(*queries.SORTS["due"])
-    page = queries.paginate(session, stmt, args["page"], args["page_size"])
-    codes = _round_codes(session, {i.round_id for i in page.items})
+    page = queries.issue_list(
+        session, user, f, at, state=args.get("state"), q=args.get("q"),
+        not_overdue=args.get("overdue") is False, page=args["page"], size=args["page_size"],
+    )  # fmt: skip
+    codes = queries.round_codes(session, {i.round_id for i in page.items})
     return {
         "items": [summary(i, at, codes) for i in page.items],
         "total": page.total,
@@ -288,9 +273,7 @@ def list_events(issue_id: int) -> list[dict[str, Any]]:
     """The issue's history, oldest first (denied attempts included)."""
     session, user = get_session(), current_api_user()
     issue = visible_issue(session, user, issue_id)
-    events = session.scalars(
-        select(Event).where(Event.issue_id == issue.id).order_by(Event.id)
-    ).all()
+    events = queries.events_of(session, issue.id)
     names = queries.user_names(session, [e.actor_id for e in events])
     return [
         {
@@ -362,9 +345,7 @@ def download_evidence(issue_id: int, evidence_id: int) -> Any:
     """Download one evidence file."""
     session, user = get_session(), current_api_user()
     issue = visible_issue(session, user, issue_id)
-    e = session.scalar(
-        select(Evidence).where(Evidence.id == evidence_id, Evidence.issue_id == issue.id)
-    )
+    e = queries.evidence_on(session, issue.id, evidence_id)
     if e is None:
         raise ApiError(
             404,

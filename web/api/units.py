@@ -10,40 +10,43 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from sqlalchemy import or_, select
 
 from web.api.auth import current_api_user, prepare
 from web.api.errors import ApiError
 from web.api.schemas import ProgressSchema, ScopeArgsSchema, StatisticsSchema, UnitSchema
 from web.database import get_session, now
 from workflow import queries
-from workflow.models import Round, Unit, User
+from workflow.models import Unit, User
 
 blp = Blueprint("api_units", __name__, url_prefix="/api/v1/units", description="The unit tree")
 prepare(blp)
 
 
 def _unit_in_reach(session: Any, user: User, code: str) -> Unit:
-    unit = session.scalar(select(Unit).where(Unit.code == code))
+    """The unit with ``code`` if it is in the caller's reach; 404 otherwise."""
+    unit = queries.unit_by_code(session, code)
     if unit is None or queries.unit_in_reach(session, user, unit.id) is None:
         raise ApiError(404, _l("no unit %(code)s in your scope", code=repr(code)))
     return unit
 
 
 def _round_id(session: Any, code: str | None) -> int | None:
+    """The id of the round with ``code`` (None without one); 422 when there is none."""
     if not code:
         return None
-    found = session.scalar(select(Round.id).where(Round.code == code))
+    found = queries.round_id_by_code(session, code)
     if found is None:
         raise ApiError(422, f"no round with code {code!r}", fields={"round": ["no such code"]})
     return found
 
 
 def _ref(unit: Unit) -> dict[str, Any]:
+    """A unit as referenced from a figure."""
     return {"id": unit.id, "code": unit.code, "name": unit.name}
 
 
 def _row(p: queries.Progress, unit: Unit | None = None) -> dict[str, Any]:
+    """A progress line for the API."""
     return {
         "unit": _ref(unit) if unit else {"id": p.unit_id, "code": p.code, "name": p.name},
         "total": p.total,
@@ -63,18 +66,11 @@ def _row(p: queries.Progress, unit: Unit | None = None) -> dict[str, Any]:
 def list_units() -> list[dict[str, Any]]:
     """The units in your reach (the subtrees of your posts), in tree order."""
     session, user = get_session(), current_api_user()
-    roots = queries.root_units(user)
-    if not roots:
-        return []
-    units = session.scalars(
-        select(Unit)
-        .where(or_(*[Unit.path.startswith(r.path, autoescape=True) for r in roots]))
-        .order_by(Unit.path)
-    ).all()
+    units = queries.reachable_units(session, user)
     codes = {u.id: u.code for u in units}
     if any(u.parent_id and u.parent_id not in codes for u in units):
         parents = {u.parent_id for u in units if u.parent_id and u.parent_id not in codes}
-        codes.update(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(parents))).all())
+        codes.update(queries.unit_codes(session, parents))
     return [
         {
             "id": u.id,
@@ -106,6 +102,7 @@ def unit_progress(args: dict[str, Any], code: str) -> dict[str, Any]:
 
 
 def _dim(rows: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
+    """One statistics dimension's (key, all, done) rows for the API."""
     return [
         {
             "key": key,

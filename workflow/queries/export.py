@@ -76,6 +76,7 @@ def _cell(
     align: Alignment | None = None,
     border: bool = False,
 ) -> WriteOnlyCell:
+    """A write-only cell with the given value and style."""
     cell = WriteOnlyCell(ws, value=value)
     if font:
         cell.font = font
@@ -127,6 +128,7 @@ def _batches(session: Session, ids_stmt: Any) -> Iterator[list[Issue]]:
 
 
 def _extras(session: Session, chunk: Sequence[int]) -> tuple[dict, dict, dict]:
+    """Measures, supporting units and evidence counts of the issues ``chunk``, by issue id."""
     measures: dict[int, list[Any]] = {}
     for m in session.execute(
         select(Measure.issue_id, Measure.seq, Measure.text, Measure.due_on)
@@ -244,11 +246,13 @@ STAT_HEADERS = ["问题数", "已销号", "未销号", "完成率", "已完成",
 
 
 def _progress_values(p: queries.Progress) -> list[Any]:
+    """The figures of a progress line, in the statistics sheets' column order."""
     return [p.total, p.done, p.not_completed, round(p.rate, 4), p.completed, p.substantially,
             p.ongoing, p.overdue, p.yellow, p.red]  # fmt: skip
 
 
 def _sheet(wb: Workbook, name: str, headers: list[str], rows: list[list[Any]], title: str) -> None:
+    """Add a statistics sheet: title row, header row and ``rows``."""
     ws = wb.create_sheet(name)
     for i, h in enumerate(headers, start=1):
         ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(h) * 3))

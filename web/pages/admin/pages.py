@@ -22,18 +22,18 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import func, select
 
 from web.auth import role_required
 from web.database import get_session, now
 from web.htmx import render
 from web.locale import lang, say
-from web.pages.admin.scope import narrowed, office_reach, posts, units_page, users_page
+from web.pages.admin.scope import narrowed, office_reach, posts
 from web.pages.common import page_arg
-from web.pages.linkage.scope import round_clause, teams_clause, under, unit_choices
+from web.pages.linkage.scope import unit_choices
+from workflow import queries
 from workflow.definition import check_paths
 from workflow.definition.registry import definition_of
-from workflow.models import DefinitionVersion, Issue, Round, Team, TeamMember, TeamTarget, Unit
+from workflow.models import DefinitionVersion
 from workflow.org.units import LEVELS, UnitError, add_unit, add_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -48,6 +48,7 @@ def index() -> Response:
 
 
 def _search() -> str | None:
+    """The ``?q=`` search text (at most 64 characters), or None."""
     return request.args.get("q", "").strip()[:64] or None
 
 
@@ -67,7 +68,7 @@ def units() -> Any:
             error = say(exc)
     shown, unit = narrowed(reach)
     q = _search()
-    page = units_page(db, shown, page_arg(), q)
+    page = queries.office_units(db, shown, page_arg(), q)
     return render("admin/units.html", "admin/_units.html", 422 if error else 200, page=page,
                   error=error, values=values, levels=LEVELS, q=q, unit=unit,
                   choices=unit_choices(reach))  # fmt: skip
@@ -93,7 +94,7 @@ def users() -> Any:
     values.pop("password", None)
     shown, unit = narrowed(reach)
     q = _search()
-    page = users_page(db, shown, page_arg(), q)
+    page = queries.office_users(db, shown, page_arg(), q)
     return render("admin/users.html", "admin/_users.html", 422 if error else 200, page=page,
                   posts=posts(page.items, reach), error=error, values=values, q=q, unit=unit,
                   choices=unit_choices(reach))  # fmt: skip
@@ -105,21 +106,9 @@ def rounds() -> str:
     """Rounds organised in or inspecting the office's units, their teams seen from there
     (members; targets and issues inside the office's units counted)."""
     db, reach = get_session(), office_reach()
-    inside = select(Unit.id).where(under(Unit.path, reach))
-    targets = func.count(func.distinct(TeamTarget.id))
-    teams = db.execute(
-        select(Team, func.count(func.distinct(TeamMember.id)), targets)
-        .outerjoin(TeamMember, TeamMember.team_id == Team.id)
-        .outerjoin(TeamTarget, (TeamTarget.team_id == Team.id) & TeamTarget.unit_id.in_(inside))
-        .where(teams_clause(reach))
-        .group_by(Team.id)
-        .order_by(Team.round_id, Team.id)
-    ).all()
-    shown = db.scalars(select(Round).where(round_clause(reach)).order_by(Round.id.desc())).all()
-    counted = select(Issue.round_id, func.count()).where(
-        Issue.round_id.in_([r.id for r in shown]), under(Issue.unit_path, reach)
-    )
-    issues = dict(db.execute(counted.group_by(Issue.round_id)).all())  # type: ignore[arg-type]
+    teams = queries.office_teams(db, reach)
+    shown = queries.office_rounds(db, reach)
+    issues = queries.round_issue_counts(db, shown, reach)
     return render_template("admin/rounds.html", rounds=shown, teams=teams, issues=issues)
 
 
@@ -127,13 +116,7 @@ def rounds() -> str:
 @role_required("office")
 def definitions() -> str:
     """Every stored definition version."""
-    rows = (
-        get_session()
-        .scalars(
-            select(DefinitionVersion).order_by(DefinitionVersion.name, DefinitionVersion.id.desc())
-        )
-        .all()
-    )
+    rows = queries.definition_versions(get_session())
     return render_template("admin/definitions.html", rows=rows, problems=None)
 
 
@@ -144,7 +127,7 @@ def check() -> Response:
     problems = check_paths([Path(current_app.config["DEFINITIONS_DIR"])])
     get_session().rollback()
     return render("admin/definitions.html", "admin/_problems.html", problems=problems,
-                  rows=get_session().scalars(select(DefinitionVersion)).all())  # fmt: skip
+                  rows=queries.definition_versions(get_session(), ordered=False))  # fmt: skip
 
 
 @bp.get("/definitions/<int:dv_id>")

@@ -18,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
-from sqlalchemy import select
 
 from web.auth import me, role_required
 from web.database import get_session, now
@@ -27,7 +26,7 @@ from web.locale import lang, say
 from web.pages.common import get_or_404, working_days
 from workflow import queries, service
 from workflow.definition import Action
-from workflow.models import Event, Issue, Letter, Round
+from workflow.models import Issue, Letter
 from workflow.org.scope import acting_memberships
 
 bp = Blueprint("issues", __name__)
@@ -49,12 +48,7 @@ def form_data(action: Action, form: Any) -> dict[str, Any]:
 def page_context(issue: Issue, forms: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Everything the issue page shows."""
     db, user = get_session(), me()
-    events = db.scalars(
-        select(Event)
-        .where(Event.issue_id == issue.id, Event.outcome == "ok")
-        .order_by(Event.id.desc())
-        .limit(200)
-    ).all()
+    events = queries.timeline(db, issue.id)
     clocks = service.running_clocks(db, issue)
     return {
         "issue": issue,
@@ -154,6 +148,7 @@ def _svg_csp(svg: str) -> str:
 
 
 def _b64(raw: bytes) -> str:
+    """``raw`` in base64."""
     import base64
 
     return base64.b64encode(raw).decode()
@@ -198,7 +193,7 @@ def create() -> Any:
         except service.Denied as exc:
             db.rollback()
             errors = {"unit": [say(exc)]}
-    rounds = db.scalars(select(Round).order_by(Round.id.desc())).all()
+    rounds = queries.rounds(db)
     status = 422 if errors else 200
     return render_template("issues/new.html", values=values, errors=errors, kind=kind,
                            rounds=rounds, kinds=OPEN_KINDS,

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, request
 from flask_login import login_required
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from web.auth import me
 from web.database import get_session, now
@@ -19,7 +17,10 @@ from web.locale import say
 from web.pages.common import filters_from_args, page_arg
 from workflow import audit, outbox, queries, service
 from workflow.models import Issue, User
-from workflow.org.scope import acting_memberships, visible_clause
+from workflow.org.scope import acting_memberships
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 bp = Blueprint("ledger", __name__)
 
@@ -71,9 +72,9 @@ def _categories(db: Session, user: User) -> list[str]:
 
 
 def _selected(db: Session, user: User) -> list[Issue]:
+    """The issues ticked on the ledger that the user sees (at most ``MAX_BULK``)."""
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:MAX_BULK]
-    stmt = select(Issue).where(Issue.id.in_(ids), visible_clause(user)).order_by(Issue.number)
-    return list(db.scalars(stmt))
+    return queries.visible_issues(db, user, ids)
 
 
 def _plan(issue: Issue, user: User, kind: str) -> tuple[bool, str]:

@@ -57,6 +57,7 @@ def line(monthly: list[tuple[str, int, int]]) -> Line | None:
     step = (W - 2 * PAD) / max(len(cum) - 1, 1)
 
     def pts(k: int) -> str:
+        """The polyline points of column ``k`` of the cumulative rows."""
         return " ".join(
             f"{PAD + i * step:.1f},{H - PAD - (H - 2 * PAD) * row[k] / top:.1f}"
             for i, row in enumerate(cum)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, url_for
 from flask_login import login_required
-from sqlalchemy import update
 
 from web.auth import me
 from web.database import get_session, now
 from web.htmx import fragment, is_htmx, render
 from web.pages.common import page_arg
 from workflow import queries
-from workflow.models import InboxMessage
 
 bp = Blueprint("inbox", __name__)
 
@@ -36,10 +34,8 @@ def index() -> Response:
 def read(message_id: int) -> Response:
     """Mark one of my messages read."""
     db, user = get_session(), me()
-    msg = db.get(InboxMessage, message_id)
-    if msg is None or msg.user_id != user.id:
+    if not queries.mark_read(db, user, message_id, now()):
         abort(404)
-    msg.read_at = msg.read_at or now()
     db.commit()
     return _answer()
 
@@ -49,16 +45,13 @@ def read(message_id: int) -> Response:
 def read_all() -> Response:
     """Mark all my messages read."""
     db, user = get_session(), me()
-    db.execute(
-        update(InboxMessage)
-        .where(InboxMessage.user_id == user.id, InboxMessage.read_at.is_(None))
-        .values(read_at=now())
-    )
+    queries.mark_all_read(db, user, now())
     db.commit()
     return _answer()
 
 
 def _answer() -> Response:
+    """The refreshed bell (htmx) or a redirect to the inbox."""
     if is_htmx():
         return fragment("inbox/_bell.html")
     return redirect(url_for("inbox.index"), 303)
