@@ -2,44 +2,24 @@
 
 ``reach`` is a list of top units (a reader's posts of the reading roles, nested ones left
 out); a round is in reach when it is organised there or has a target there, a team when
-its round is organised there or it inspects a unit there.  Must not import flask.
+its round is organised there or it inspects a unit there (the clauses themselves are the
+read side's, :mod:`workflow.queries`, shared with the admin pages).  Must not import flask.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.models import Issue, Round, Team, TeamTarget, Unit, User
+from workflow.models import Issue, Round, Team, Unit, User
 from workflow.org.scope import path_range, visible_clause
 
-
-def under(path_column: Any, reach: Sequence[Unit]) -> ColumnElement[bool]:
-    """SQL condition: the unit path in ``path_column`` lies inside one of ``reach``."""
-    parts = [path_range(path_column, u.path) for u in reach]
-    return or_(*parts) if parts else false()
-
-
-def round_clause(reach: Sequence[Unit]) -> ColumnElement[bool]:
-    """SQL condition: rounds organised in ``reach`` or with a target there."""
-    inside = select(Unit.id).where(under(Unit.path, reach))
-    targeted = (
-        select(Team.round_id)
-        .join(TeamTarget, TeamTarget.team_id == Team.id)
-        .where(TeamTarget.unit_id.in_(inside))
-    )
-    return or_(Round.organiser_unit_id.in_(inside), Round.id.in_(targeted))
-
-
-def teams_clause(reach: Sequence[Unit]) -> ColumnElement[bool]:
-    """SQL condition: teams of rounds organised in ``reach``, and teams inspecting a unit there."""
-    inside = select(Unit.id).where(under(Unit.path, reach))
-    organised = select(Round.id).where(Round.organiser_unit_id.in_(inside))
-    targeting = select(TeamTarget.team_id).where(TeamTarget.unit_id.in_(inside))
-    return or_(Team.round_id.in_(organised), Team.id.in_(targeting))
+# re-exported: the linkage package offers them to its pages with the rest of its reach
+from workflow.queries.admin import round_clause as round_clause
+from workflow.queries.admin import teams_clause as teams_clause
+from workflow.queries.common import under as under
 
 
 def find_round(session: Session, reach: Sequence[Unit], round_id: int | None) -> Round | None:

@@ -31,7 +31,7 @@ from workflow.org.scope import acting_memberships
 
 bp = Blueprint("issues", __name__)
 
-UPLOAD_ROLES = ("unit_user", "unit_head", "office")
+
 OPEN_TEXT = ("title", "description", "category", "unit", "inspected_unit", "supervising_leader",
              "person_in_charge", "source", "due_on", "deadline_type", "round", "cadre_level")  # fmt: skip
 OPEN_KINDS = ("rectification", "common_problem", "problem_lead")
@@ -61,7 +61,7 @@ def page_context(issue: Issue, forms: dict[str, dict[str, Any]] | None = None) -
         "clocks": [(c, working_days(c.due_at)) for c in clocks],
         "escalations": queries.escalations_of(db, issue.id),
         "letters": queries.letters_of(db, issue.id),
-        "may_upload": bool(acting_memberships(user, issue, UPLOAD_ROLES)),
+        "may_upload": bool(acting_memberships(user, issue, service.UPLOAD_ROLES)),
         "checkers": queries.checkers(db, issue) if issue.stage == "closed" else [],
     }
 
