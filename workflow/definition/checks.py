@@ -1,19 +1,19 @@
-"""Semantic checks of workflow definitions: guard/effect arguments, the graph, migrations.
+"""Semantic checks of guard and effect arguments in workflow definitions.
 
-Owns the vocabulary the engine interprets (roles, recipients, issue attributes, guard and
-effect kinds), :class:`ArgsChecker` (the argument rules of every guard and effect kind),
-:func:`graph_problems` (reachability, dead ends, nothing leaves a final state) and
-:func:`migration_report` (what moving issues between two versions of a definition would
-change, and what blocks it).  Must not import flask.
+Owns :class:`ArgsChecker`, the argument rules of every guard and effect kind the engine
+interprets.  The graph checks (:func:`graph_problems`) live in
+:mod:`workflow.definition.graph` and :func:`migration_report` in
+:mod:`workflow.definition.migration`; both are re-exported here for older callers.
+Must not import flask.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from workflow.definition.graph import graph_problems
+from workflow.definition.migration import MigrationReport, migration_report
 from workflow.definition.model import (
     COUNTER_ATTRS,
     DEADLINE_TYPES,
@@ -21,12 +21,11 @@ from workflow.definition.model import (
     GUARD_KINDS,
     ISSUE_ATTRS,
     ISSUE_DATE_ATTRS,
-    Action,
-    Definition,
     FieldSpec,
-    State,
 )
 from workflow.definition.reader import NULL_TAG, Reader, YMap, YNode, YScalar, describe
+
+__all__ = ["ArgsChecker", "MigrationReport", "graph_problems", "migration_report"]
 
 
 class ArgsChecker:
@@ -312,122 +311,3 @@ class ArgsChecker:
         to = self.recipients(k["to"], f"{what} to")
         template = self.r.name(k["template"], f"{what} template") if "template" in k else None
         return {"to": to, "template": template}
-
-
-# ---------------------------------------------------------------------------------- graph
-
-
-def graph_problems(
-    initial: str,
-    states: Mapping[str, State],
-    actions: Mapping[str, Action],
-    state_nodes: Mapping[str, YNode],
-    action_nodes: Mapping[str, YNode],
-    from_nodes: Mapping[str, Mapping[str, YNode]],
-) -> list[tuple[YNode, str]]:
-    """Unreachable states, dead ends and actions leaving a final state, with their nodes."""
-    out: list[tuple[YNode, str]] = []
-    seen, queue = {initial}, deque([initial])
-    while queue:
-        here = queue.popleft()
-        for a in actions.values():
-            if here in a.sources:
-                for t in a.targets():
-                    if t in states and t not in seen:
-                        seen.add(t)
-                        queue.append(t)
-    leaving = {s for a in actions.values() for s in a.sources}
-    for name, st in states.items():
-        if name not in seen:
-            out.append((state_nodes[name], f"state {name!r} is unreachable: no chain of actions "
-                                           f"leads to it from the initial state {initial!r}"))  # fmt: skip
-        if not st.final and name not in leaving:
-            out.append((state_nodes[name], f"state {name!r} is a dead end: no action leaves it "
-                                           "(add one, or mark it final: true)"))  # fmt: skip
-    for name, a in actions.items():
-        for s in a.sources:
-            if s in states and states[s].final:
-                node = from_nodes.get(name, {}).get(s, action_nodes[name])
-                out.append((node, f"action {name!r} leaves the final state {s!r}; "
-                                  "a final state has no outgoing action"))  # fmt: skip
-    return out
-
-
-# ---------------------------------------------------------------------------------- migration
-
-
-@dataclass
-class MigrationReport:
-    """What moving issues from one definition version to another changes, and what blocks it."""
-
-    changes: list[str] = field(default_factory=list)
-    blockers: list[str] = field(default_factory=list)
-
-
-def _added_removed(kind: str, old: Collection[str], new: Collection[str], out: list[str]) -> None:
-    out.extend(f"{kind} {n!r} added" for n in new if n not in old)
-    out.extend(f"{kind} {n!r} removed" for n in old if n not in new)
-
-
-def migration_report(
-    old: Definition,
-    new: Definition,
-    states_in_use: Mapping[str, int],
-    state_map: Mapping[str, str] | None = None,
-    *,
-    allow_clock_changes: bool = False,
-) -> MigrationReport:
-    """Compare two versions; issues in a vanished state or on a changed clock block the move.
-
-    A state that is gone but mapped (``state_map``) to a state of ``new`` is a change; a clock
-    whose counts, amount or pause changed is a blocker unless ``allow_clock_changes``.
-    """
-    rep = MigrationReport()
-    state_map = state_map or {}
-    _added_removed("state", old.states, new.states, rep.changes)
-    for name, st in old.states.items():
-        nst = new.states.get(name)
-        if nst is not None and (nst.kind, nst.stage, nst.final) != (st.kind, st.stage, st.final):
-            rep.changes.append(f"state {name!r} changed: kind/stage/final "
-                               f"{st.kind}/{st.stage}/{st.final} → {nst.kind}/{nst.stage}/{nst.final}")  # fmt: skip
-    for name, n in sorted(states_in_use.items()):
-        if n <= 0 or name in new.states:
-            continue
-        target = state_map.get(name)
-        if target is None:
-            rep.blockers.append(f"{n} issue(s) are in state {name!r}, which the new version "
-                                "does not have (map it to another state)")  # fmt: skip
-        elif target not in new.states:
-            rep.blockers.append(f"state {name!r} is mapped to {target!r}, which the new version "
-                                "does not have either")  # fmt: skip
-        else:
-            rep.changes.append(f"{n} issue(s) move from state {name!r} to {target!r}")
-    _added_removed("action", old.actions, new.actions, rep.changes)
-    for name, a in old.actions.items():
-        na = new.actions.get(name)
-        if na is not None and (a.sources, a.targets(), a.roles) != (
-            na.sources,
-            na.targets(),
-            na.roles,
-        ):
-            rep.changes.append(f"action {name!r} changed (from/to/roles)")
-    _added_removed("clock", old.clocks, new.clocks, rep.changes)
-    for name, c in old.clocks.items():
-        nc = new.clocks.get(name)
-        if nc is None:
-            continue
-        before, after = (c.counts, c.amount, c.pause), (nc.counts, nc.amount, nc.pause)
-        if before != after:
-            msg = (f"clock {name!r} changed from {c.amount} {c.counts} (pause {c.pause}) "
-                   f"to {nc.amount} {nc.counts} (pause {nc.pause})")  # fmt: skip
-            (rep.changes if allow_clock_changes else rep.blockers).append(msg)
-        old_rungs = {r.name: r for r in c.ladder}
-        new_rungs = {r.name: r for r in nc.ladder}
-        _added_removed(f"clock {name} rung", old_rungs, new_rungs, rep.changes)
-        for rname, r in old_rungs.items():
-            if rname in new_rungs and new_rungs[rname] != r:
-                rep.changes.append(f"clock {name} rung {rname!r} changed")
-        old_rules = {r.name: r for r in c.count_rules}
-        new_rules = {r.name: r for r in nc.count_rules}
-        _added_removed(f"clock {name} count rule", old_rules, new_rules, rep.changes)
-    return rep
