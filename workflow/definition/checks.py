@@ -41,6 +41,7 @@ class ArgsChecker:
         known_definitions: Collection[str] | None,
         recipients: Callable[[YNode, str], tuple[str, ...]],
     ) -> None:
+        """Check against ``fields`` (this action's) and the definition's names; None skips a check."""
         self.r = reader
         self.fields = fields
         self.all_fields = all_fields
@@ -82,27 +83,32 @@ class ArgsChecker:
     # -------------------------------------------------------------- helpers
 
     def _need(self, key: YNode, value: YNode | None, what: str) -> YNode | None:
+        """``value``, or a problem when the kind was given no arguments."""
         if value is None:
             self.r.err(key, f"{what} needs arguments")
         return value
 
     def _no_args(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any]:
+        """No arguments: a problem when some were given."""
         if value is not None and not (isinstance(value, YMap) and not value.items):
             self.r.err(value, f"{what} takes no arguments")
         return {}
 
     def _mapping(self, value: YNode, what: str, allowed: tuple[str, ...], required: tuple[str, ...]
                  ) -> dict[str, YNode] | None:  # fmt: skip
+        """The keys of a mapping argument, unknown and missing ones reported."""
         m = self.r.mapping(value, what)
         return self.r.keys(m, what, allowed, required) if m is not None else None
 
     def _clock(self, node: YNode, what: str) -> str | None:
+        """A clock name, checked against the declared clocks."""
         name = self.r.name(node, f"{what} clock")
         if name is not None and self.clocks is not None and name not in self.clocks:
             self.r.err(node, f"{what}: unknown clock {name!r} (declare it under clocks)")
         return name
 
     def _clock_arg(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """``{clock}`` from ``name`` or ``{clock: name}``."""
         if (value := self._need(key, value, what)) is None:
             return None
         if isinstance(value, YMap):
@@ -115,6 +121,7 @@ class ArgsChecker:
 
     def _date_field(self, node: YNode, what: str, fields: Mapping[str, FieldSpec], issue_ok: bool
                     ) -> str | None:  # fmt: skip
+        """A date field name (or, where allowed, the issue's due_on)."""
         name = self.r.name(node, what)
         if name is None:
             return None
@@ -129,6 +136,7 @@ class ArgsChecker:
         return name
 
     def _min(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """``{min}`` (default 1), never negative."""
         if value is None:
             return {"min": 1}
         k = self._mapping(value, what, ("min",), ("min",))
@@ -142,20 +150,25 @@ class ArgsChecker:
     # -------------------------------------------------------------- guards
 
     def guard_evidence(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """At least ``min`` evidence files."""
         return self._min(key, value, what)
 
     def guard_measures(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """At least ``min`` measures in the plan."""
         return self._min(key, value, what)
 
     def guard_recusal(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any]:
+        """The actor is not recused from the issue (回避); no arguments."""
         return self._no_args(key, value, what)
 
     def guard_children_closed(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any]:
+        """Every child issue is closed; no arguments."""
         return self._no_args(key, value, what)
 
     def guard_not_actor_of(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """The actor did not do any of the named actions (separation of duties)."""
         if (value := self._need(key, value, what)) is None:
             return None
         names = []
@@ -170,6 +183,7 @@ class ArgsChecker:
     def guard_deadline_type(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """The issue's deadline type is one of the values."""
         if (value := self._need(key, value, what)) is None:
             return None
         values = []
@@ -184,6 +198,7 @@ class ArgsChecker:
     def effect_start_clock(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Start a clock, optionally due on a date field."""
         if (value := self._need(key, value, what)) is None:
             return None
         if not isinstance(value, YMap):
@@ -200,21 +215,25 @@ class ArgsChecker:
     def effect_stop_clock(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Stop a clock."""
         return self._clock_arg(key, value, what)
 
     def effect_pause_clock(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Pause a clock."""
         return self._clock_arg(key, value, what)
 
     def effect_resume_clock(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Resume a paused clock."""
         return self._clock_arg(key, value, what)
 
     def effect_extend_clock(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Extend a clock to the date of a field."""
         if (value := self._need(key, value, what)) is None:
             return None
         k = self._mapping(value, what, ("clock", "field"), ("clock", "field"))
@@ -228,6 +247,7 @@ class ArgsChecker:
         return {"clock": name, "field": fname} if name and fname else None
 
     def effect_set(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """Set issue attributes to fixed values."""
         if (value := self._need(key, value, what)) is None:
             return None
         m = self.r.mapping(value, what)
@@ -248,6 +268,7 @@ class ArgsChecker:
         return {"values": values}
 
     def effect_increment(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """Add one to counter attributes."""
         if (value := self._need(key, value, what)) is None:
             return None
         names = []
@@ -263,6 +284,7 @@ class ArgsChecker:
         return {"attrs": tuple(names)}
 
     def effect_store(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """Store this action's fields on the issue."""
         if (value := self._need(key, value, what)) is None:
             return None
         names = []
@@ -281,6 +303,7 @@ class ArgsChecker:
     def effect_spawn_children(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Open child issues of a definition, one per unit of a units field."""
         if (value := self._need(key, value, what)) is None:
             return None
         req = ("definition", "units_field")
@@ -303,6 +326,7 @@ class ArgsChecker:
         return {"definition": definition, "units_field": units} if definition and units else None
 
     def effect_notify(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """Tell recipients, with an optional template."""
         if (value := self._need(key, value, what)) is None:
             return None
         k = self._mapping(value, what, ("to", "template"), ("to",))

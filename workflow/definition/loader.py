@@ -91,6 +91,7 @@ def parse_definition(
 
 
 def _read(path: Path) -> str | Problem:
+    """The file's text, or the problem that stops reading it."""
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
