@@ -1,19 +1,19 @@
-"""Semantic checks of workflow definitions: guard/effect arguments, the graph, migrations.
+"""Semantic checks of guard and effect arguments in workflow definitions.
 
-Owns the vocabulary the engine interprets (roles, recipients, issue attributes, guard and
-effect kinds), :class:`ArgsChecker` (the argument rules of every guard and effect kind),
-:func:`graph_problems` (reachability, dead ends, nothing leaves a final state) and
-:func:`migration_report` (what moving issues between two versions of a definition would
-change, and what blocks it).  Must not import flask.
+Owns :class:`ArgsChecker`, the argument rules of every guard and effect kind the engine
+interprets.  The graph checks (:func:`graph_problems`) live in
+:mod:`workflow.definition.graph` and :func:`migration_report` in
+:mod:`workflow.definition.migration`; both are re-exported here for older callers.
+Must not import flask.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from workflow.definition.graph import graph_problems
+from workflow.definition.migration import MigrationReport, migration_report
 from workflow.definition.model import (
     COUNTER_ATTRS,
     DEADLINE_TYPES,
@@ -21,12 +21,11 @@ from workflow.definition.model import (
     GUARD_KINDS,
     ISSUE_ATTRS,
     ISSUE_DATE_ATTRS,
-    Action,
-    Definition,
     FieldSpec,
-    State,
 )
 from workflow.definition.reader import NULL_TAG, Reader, YMap, YNode, YScalar, describe
+
+__all__ = ["ArgsChecker", "MigrationReport", "graph_problems", "migration_report"]
 
 
 class ArgsChecker:
@@ -42,6 +41,7 @@ class ArgsChecker:
         known_definitions: Collection[str] | None,
         recipients: Callable[[YNode, str], tuple[str, ...]],
     ) -> None:
+        """Check against ``fields`` (this action's) and the definition's names; None skips a check."""
         self.r = reader
         self.fields = fields
         self.all_fields = all_fields
@@ -83,27 +83,32 @@ class ArgsChecker:
     # -------------------------------------------------------------- helpers
 
     def _need(self, key: YNode, value: YNode | None, what: str) -> YNode | None:
+        """``value``, or a problem when the kind was given no arguments."""
         if value is None:
             self.r.err(key, f"{what} needs arguments")
         return value
 
     def _no_args(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any]:
+        """No arguments: a problem when some were given."""
         if value is not None and not (isinstance(value, YMap) and not value.items):
             self.r.err(value, f"{what} takes no arguments")
         return {}
 
     def _mapping(self, value: YNode, what: str, allowed: tuple[str, ...], required: tuple[str, ...]
                  ) -> dict[str, YNode] | None:  # fmt: skip
+        """The keys of a mapping argument, unknown and missing ones reported."""
         m = self.r.mapping(value, what)
         return self.r.keys(m, what, allowed, required) if m is not None else None
 
     def _clock(self, node: YNode, what: str) -> str | None:
+        """A clock name, checked against the declared clocks."""
         name = self.r.name(node, f"{what} clock")
         if name is not None and self.clocks is not None and name not in self.clocks:
             self.r.err(node, f"{what}: unknown clock {name!r} (declare it under clocks)")
         return name
 
     def _clock_arg(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """``{clock}`` from ``name`` or ``{clock: name}``."""
         if (value := self._need(key, value, what)) is None:
             return None
         if isinstance(value, YMap):
@@ -116,6 +121,7 @@ class ArgsChecker:
 
     def _date_field(self, node: YNode, what: str, fields: Mapping[str, FieldSpec], issue_ok: bool
                     ) -> str | None:  # fmt: skip
+        """A date field name (or, where allowed, the issue's due_on)."""
         name = self.r.name(node, what)
         if name is None:
             return None
@@ -130,6 +136,7 @@ class ArgsChecker:
         return name
 
     def _min(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """``{min}`` (default 1), never negative."""
         if value is None:
             return {"min": 1}
         k = self._mapping(value, what, ("min",), ("min",))
@@ -143,20 +150,25 @@ class ArgsChecker:
     # -------------------------------------------------------------- guards
 
     def guard_evidence(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """At least ``min`` evidence files."""
         return self._min(key, value, what)
 
     def guard_measures(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """At least ``min`` measures in the plan."""
         return self._min(key, value, what)
 
     def guard_recusal(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any]:
+        """The actor is not recused from the issue (回避); no arguments."""
         return self._no_args(key, value, what)
 
     def guard_children_closed(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any]:
+        """Every child issue is closed; no arguments."""
         return self._no_args(key, value, what)
 
     def guard_not_actor_of(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """The actor did not do any of the named actions (separation of duties)."""
         if (value := self._need(key, value, what)) is None:
             return None
         names = []
@@ -171,6 +183,7 @@ class ArgsChecker:
     def guard_deadline_type(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """The issue's deadline type is one of the values."""
         if (value := self._need(key, value, what)) is None:
             return None
         values = []
@@ -185,6 +198,7 @@ class ArgsChecker:
     def effect_start_clock(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Start a clock, optionally due on a date field."""
         if (value := self._need(key, value, what)) is None:
             return None
         if not isinstance(value, YMap):
@@ -201,21 +215,25 @@ class ArgsChecker:
     def effect_stop_clock(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Stop a clock."""
         return self._clock_arg(key, value, what)
 
     def effect_pause_clock(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Pause a clock."""
         return self._clock_arg(key, value, what)
 
     def effect_resume_clock(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Resume a paused clock."""
         return self._clock_arg(key, value, what)
 
     def effect_extend_clock(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Extend a clock to the date of a field."""
         if (value := self._need(key, value, what)) is None:
             return None
         k = self._mapping(value, what, ("clock", "field"), ("clock", "field"))
@@ -229,6 +247,7 @@ class ArgsChecker:
         return {"clock": name, "field": fname} if name and fname else None
 
     def effect_set(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """Set issue attributes to fixed values."""
         if (value := self._need(key, value, what)) is None:
             return None
         m = self.r.mapping(value, what)
@@ -249,6 +268,7 @@ class ArgsChecker:
         return {"values": values}
 
     def effect_increment(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """Add one to counter attributes."""
         if (value := self._need(key, value, what)) is None:
             return None
         names = []
@@ -264,6 +284,7 @@ class ArgsChecker:
         return {"attrs": tuple(names)}
 
     def effect_store(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """Store this action's fields on the issue."""
         if (value := self._need(key, value, what)) is None:
             return None
         names = []
@@ -282,6 +303,7 @@ class ArgsChecker:
     def effect_spawn_children(
         self, key: YNode, value: YNode | None, what: str
     ) -> dict[str, Any] | None:
+        """Open child issues of a definition, one per unit of a units field."""
         if (value := self._need(key, value, what)) is None:
             return None
         req = ("definition", "units_field")
@@ -304,6 +326,7 @@ class ArgsChecker:
         return {"definition": definition, "units_field": units} if definition and units else None
 
     def effect_notify(self, key: YNode, value: YNode | None, what: str) -> dict[str, Any] | None:
+        """Tell recipients, with an optional template."""
         if (value := self._need(key, value, what)) is None:
             return None
         k = self._mapping(value, what, ("to", "template"), ("to",))
@@ -312,122 +335,3 @@ class ArgsChecker:
         to = self.recipients(k["to"], f"{what} to")
         template = self.r.name(k["template"], f"{what} template") if "template" in k else None
         return {"to": to, "template": template}
-
-
-# ---------------------------------------------------------------------------------- graph
-
-
-def graph_problems(
-    initial: str,
-    states: Mapping[str, State],
-    actions: Mapping[str, Action],
-    state_nodes: Mapping[str, YNode],
-    action_nodes: Mapping[str, YNode],
-    from_nodes: Mapping[str, Mapping[str, YNode]],
-) -> list[tuple[YNode, str]]:
-    """Unreachable states, dead ends and actions leaving a final state, with their nodes."""
-    out: list[tuple[YNode, str]] = []
-    seen, queue = {initial}, deque([initial])
-    while queue:
-        here = queue.popleft()
-        for a in actions.values():
-            if here in a.sources:
-                for t in a.targets():
-                    if t in states and t not in seen:
-                        seen.add(t)
-                        queue.append(t)
-    leaving = {s for a in actions.values() for s in a.sources}
-    for name, st in states.items():
-        if name not in seen:
-            out.append((state_nodes[name], f"state {name!r} is unreachable: no chain of actions "
-                                           f"leads to it from the initial state {initial!r}"))  # fmt: skip
-        if not st.final and name not in leaving:
-            out.append((state_nodes[name], f"state {name!r} is a dead end: no action leaves it "
-                                           "(add one, or mark it final: true)"))  # fmt: skip
-    for name, a in actions.items():
-        for s in a.sources:
-            if s in states and states[s].final:
-                node = from_nodes.get(name, {}).get(s, action_nodes[name])
-                out.append((node, f"action {name!r} leaves the final state {s!r}; "
-                                  "a final state has no outgoing action"))  # fmt: skip
-    return out
-
-
-# ---------------------------------------------------------------------------------- migration
-
-
-@dataclass
-class MigrationReport:
-    """What moving issues from one definition version to another changes, and what blocks it."""
-
-    changes: list[str] = field(default_factory=list)
-    blockers: list[str] = field(default_factory=list)
-
-
-def _added_removed(kind: str, old: Collection[str], new: Collection[str], out: list[str]) -> None:
-    out.extend(f"{kind} {n!r} added" for n in new if n not in old)
-    out.extend(f"{kind} {n!r} removed" for n in old if n not in new)
-
-
-def migration_report(
-    old: Definition,
-    new: Definition,
-    states_in_use: Mapping[str, int],
-    state_map: Mapping[str, str] | None = None,
-    *,
-    allow_clock_changes: bool = False,
-) -> MigrationReport:
-    """Compare two versions; issues in a vanished state or on a changed clock block the move.
-
-    A state that is gone but mapped (``state_map``) to a state of ``new`` is a change; a clock
-    whose counts, amount or pause changed is a blocker unless ``allow_clock_changes``.
-    """
-    rep = MigrationReport()
-    state_map = state_map or {}
-    _added_removed("state", old.states, new.states, rep.changes)
-    for name, st in old.states.items():
-        nst = new.states.get(name)
-        if nst is not None and (nst.kind, nst.stage, nst.final) != (st.kind, st.stage, st.final):
-            rep.changes.append(f"state {name!r} changed: kind/stage/final "
-                               f"{st.kind}/{st.stage}/{st.final} → {nst.kind}/{nst.stage}/{nst.final}")  # fmt: skip
-    for name, n in sorted(states_in_use.items()):
-        if n <= 0 or name in new.states:
-            continue
-        target = state_map.get(name)
-        if target is None:
-            rep.blockers.append(f"{n} issue(s) are in state {name!r}, which the new version "
-                                "does not have (map it to another state)")  # fmt: skip
-        elif target not in new.states:
-            rep.blockers.append(f"state {name!r} is mapped to {target!r}, which the new version "
-                                "does not have either")  # fmt: skip
-        else:
-            rep.changes.append(f"{n} issue(s) move from state {name!r} to {target!r}")
-    _added_removed("action", old.actions, new.actions, rep.changes)
-    for name, a in old.actions.items():
-        na = new.actions.get(name)
-        if na is not None and (a.sources, a.targets(), a.roles) != (
-            na.sources,
-            na.targets(),
-            na.roles,
-        ):
-            rep.changes.append(f"action {name!r} changed (from/to/roles)")
-    _added_removed("clock", old.clocks, new.clocks, rep.changes)
-    for name, c in old.clocks.items():
-        nc = new.clocks.get(name)
-        if nc is None:
-            continue
-        before, after = (c.counts, c.amount, c.pause), (nc.counts, nc.amount, nc.pause)
-        if before != after:
-            msg = (f"clock {name!r} changed from {c.amount} {c.counts} (pause {c.pause}) "
-                   f"to {nc.amount} {nc.counts} (pause {nc.pause})")  # fmt: skip
-            (rep.changes if allow_clock_changes else rep.blockers).append(msg)
-        old_rungs = {r.name: r for r in c.ladder}
-        new_rungs = {r.name: r for r in nc.ladder}
-        _added_removed(f"clock {name} rung", old_rungs, new_rungs, rep.changes)
-        for rname, r in old_rungs.items():
-            if rname in new_rungs and new_rungs[rname] != r:
-                rep.changes.append(f"clock {name} rung {rname!r} changed")
-        old_rules = {r.name: r for r in c.count_rules}
-        new_rules = {r.name: r for r in nc.count_rules}
-        _added_removed(f"clock {name} count rule", old_rules, new_rules, rep.changes)
-    return rep

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.messages import N_, Message, Text
 from workflow.models import Membership, Unit, User
 from workflow.org.scope import ROLES
 
@@ -26,7 +27,40 @@ _hasher = PasswordHasher()  # argon2id with the library's current defaults
 
 
 class UnitError(ValueError):
-    """Bad input for a unit or user, with a message naming the problem."""
+    """Bad input for a unit or user; its argument is a Message naming the problem."""
+
+
+UNIT_CODE_BAD = Text(
+    "unit_code_bad", N_("unit code '%(code)s': letters, digits, '.', '_' or '-' (at most 64)")
+)
+UNIT_NAME_REQUIRED = Text("unit_name_required", N_("unit name is required"))
+UNIT_LEVEL_BAD = Text("unit_level_bad", N_("unit level '%(level)s': one of %(levels)s"))
+UNIT_CODE_TAKEN = Text("unit_code_taken", N_("unit code '%(code)s' is taken"))
+UNIT_NO_PARENT = Text("unit_no_parent", N_("no parent unit with code '%(code)s'"))
+UNIT_PARENT_OUTSIDE = Text(
+    "unit_parent_outside",
+    N_("parent unit %(code)s: outside the units your inspection office manages"),
+)
+UNIT_ROOT_OUTSIDE = Text(
+    "unit_root_outside",
+    N_("parent unit (none: a root): outside the units your inspection office manages"),
+)
+UNIT_ROLE_OUTSIDE = Text(
+    "unit_role_outside",
+    N_("role %(role)s@%(code)s: outside the units your inspection office manages"),
+)
+UNIT_ROLE_FORMAT = Text(
+    "unit_role_format", N_("role '%(spec)s': write ROLE@UNITCODE, e.g. unit_user@CITY-01")
+)
+UNIT_ROLE_BAD = Text("unit_role_bad", N_("role '%(role)s': one of %(roles)s"))
+UNIT_ROLE_NO_UNIT = Text("unit_role_no_unit", N_("role '%(spec)s': no unit with code '%(code)s'"))
+UNIT_USERNAME_BAD = Text(
+    "unit_username_bad",
+    N_("username '%(username)s': 2–64 lower-case letters, digits, '.', '_' or '-'"),
+)
+UNIT_USERNAME_TAKEN = Text("unit_username_taken", N_("username '%(username)s' is taken"))
+UNIT_PASSWORD_SHORT = Text("unit_password_short", N_("password: at least 8 characters"))
+UNIT_ROLES_REQUIRED = Text("unit_roles_required", N_("at least one ROLE@UNIT is required"))
 
 
 def set_hasher_parameters(time_cost: int, memory_cost: int, parallelism: int) -> None:
@@ -68,10 +102,10 @@ def _inside(unit: Unit | None, within: list[Unit] | None) -> bool:
     return unit is not None and any(unit.path.startswith(top.path) for top in within)
 
 
-def _check_within(unit: Unit | None, within: list[Unit] | None, what: str) -> None:
+def _check_within(unit: Unit | None, within: list[Unit] | None, said: Message) -> None:
     """Refuse ``unit`` outside the offices' subtrees."""
     if not _inside(unit, within):
-        raise UnitError(f"{what}: outside the units your inspection office manages")
+        raise UnitError(said)
 
 
 def _by_code(session: Session, code: str, within: list[Unit] | None) -> Unit | None:
@@ -98,20 +132,21 @@ def add_unit(
     unit's parent must lie inside one of them.
     """
     if not CODE_RE.match(code or ""):
-        raise UnitError(f"unit code {code!r}: letters, digits, '.', '_' or '-' (at most 64)")
+        raise UnitError(UNIT_CODE_BAD(code=code))
     if not (name or "").strip():
-        raise UnitError("unit name is required")
+        raise UnitError(UNIT_NAME_REQUIRED())
     if level not in LEVELS:
-        raise UnitError(f"unit level {level!r}: one of {', '.join(LEVELS)}")
+        raise UnitError(UNIT_LEVEL_BAD(level=level, levels=list(LEVELS)))
     if session.scalar(select(Unit.id).where(Unit.code == code)):
-        raise UnitError(f"unit code {code!r} is taken")
+        raise UnitError(UNIT_CODE_TAKEN(code=code))
     parent = None
     if parent_code:
         parent = _by_code(session, parent_code, within)
         if parent is None:
-            raise UnitError(f"no parent unit with code {parent_code!r}")
+            raise UnitError(UNIT_NO_PARENT(code=parent_code))
     if within is not None:
-        _check_within(parent, within, f"parent unit {parent_code or '(none: a root)'}")
+        outside = UNIT_PARENT_OUTSIDE(code=parent_code) if parent_code else UNIT_ROOT_OUTSIDE()
+        _check_within(parent, within, outside)
     unit = Unit(
         code=code,
         name=name.strip(),
@@ -130,12 +165,12 @@ def parse_role(session: Session, spec: str, within: list[Unit] | None = None) ->
     """``ROLE@UNITCODE`` → (role, unit); a unit outside ``within`` is reported as missing."""
     role, sep, code = spec.partition("@")
     if not sep:
-        raise UnitError(f"role {spec!r}: write ROLE@UNITCODE, e.g. unit_user@CITY-01")
+        raise UnitError(UNIT_ROLE_FORMAT(spec=spec))
     if role not in ROLES:
-        raise UnitError(f"role {role!r}: one of {', '.join(ROLES)}")
+        raise UnitError(UNIT_ROLE_BAD(role=role, roles=list(ROLES)))
     unit = _by_code(session, code, within)
     if unit is None:
-        raise UnitError(f"role {spec!r}: no unit with code {code!r}")
+        raise UnitError(UNIT_ROLE_NO_UNIT(spec=spec, code=code))
     return role, unit
 
 
@@ -155,16 +190,16 @@ def add_user(
     inside one of them (a city office cannot create a province office account).
     """
     if not USERNAME_RE.match(username or ""):
-        raise UnitError(f"username {username!r}: 2–64 lower-case letters, digits, '.', '_' or '-'")
+        raise UnitError(UNIT_USERNAME_BAD(username=username))
     if session.scalar(select(User.id).where(User.username == username)):
-        raise UnitError(f"username {username!r} is taken")
+        raise UnitError(UNIT_USERNAME_TAKEN(username=username))
     if len(password or "") < 8:
-        raise UnitError("password: at least 8 characters")
+        raise UnitError(UNIT_PASSWORD_SHORT())
     if not roles:
-        raise UnitError("at least one ROLE@UNIT is required")
+        raise UnitError(UNIT_ROLES_REQUIRED())
     parsed = [parse_role(session, r, within) for r in roles]
     for role, unit in parsed:
-        _check_within(unit, within, f"role {role}@{unit.code}")
+        _check_within(unit, within, UNIT_ROLE_OUTSIDE(role=role, code=unit.code))
     user = User(
         username=username,
         display_name=display_name.strip() or username,
