@@ -102,7 +102,7 @@ def test_create_round_form_team_and_recusal_is_refused_and_recorded(client, auth
     assert r.status_code == 200 and r.headers["HX-Redirect"] == f"/linkage/rounds/{round_id}"
     r = client.post("/linkage/rounds", headers=HX, data={
         "code": "HZ-13-2", "name": "again", "kind": "xuncha", "level": "city", "organiser": "HZ"})  # fmt: skip
-    assert r.status_code == 422 and is_fragment(r) and "taken" in r.data.decode()
+    assert r.status_code == 422 and is_fragment(r) and "已被使用" in r.data.decode()
 
     r = client.post(f"/linkage/rounds/{round_id}/teams", headers=HX, data={"name": "第一巡察组"})
     assert r.status_code == 200 and is_fragment(r) and "第一巡察组" in r.data.decode()
@@ -201,7 +201,7 @@ def test_push_down_preview_confirm_and_rollup(client, auth, sqlite_world):
     assert r.status_code == 200 and is_fragment(r)
     assert all(code in html for code in ("HZ-XH", "HZ-SC", "NB-HS")) and "HZ-XH-LY" not in html
     r = client.get("/linkage/push/preview", query_string={"number": number}, headers=HX)
-    assert r.status_code == 422 and "rule needs" in r.data.decode()
+    assert r.status_code == 422 and "下推规则须填写" in r.data.decode()
     r = client.get("/linkage/push/preview", query_string={"number": "ZG-nope", "levels": "city"})
     assert r.status_code == 422 and b"<html" in r.data
 
@@ -276,7 +276,7 @@ def test_network_shows_definitions_and_an_entered_figure_with_its_source(
     assert r.status_code == 422 and "整数" in r.data.decode()
     r = client.post("/linkage/network", headers=HX, data={
         "metric": "units_covered", "value": "5", "unit": "ZJ", "source": "x"})  # fmt: skip
-    assert r.status_code == 422 and "computed" in r.data.decode()
+    assert r.status_code == 422 and "由系统根据数据计算" in r.data.decode()
     r = client.get("/linkage/network", query_string={"round": round_id}, headers=HX)
     assert is_fragment(r) and "省委巡视办工作通报" in r.data.decode()
     auth.logout()
