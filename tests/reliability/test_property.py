@@ -524,7 +524,7 @@ def test_service_holds_its_invariants_on_sqlite():
     """Random actions by random users keep every invariant (fast tier, SQLite).
 
     Fails (checked by disabling each protection) when: the not_actor_of guard in
-    service._guard_reason is skipped (separation-of-duties invariant); acting_memberships
+    service.guards.guard_reason is skipped (separation-of-duties invariant); acting_memberships
     lets a supporting unit act as the lead unit (scope invariant); service._deny stops
     appending the denied event (denied-event count); recompute_deadlines records the wrong
     version (version invariant; it did, and was fixed).  The 回避 filter is pinned by

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,17 @@ SAME_ACTOR = Text(
 CHILDREN_OPEN = Text("service_guard_children", N_("%(n)s child issue(s) are not closed yet"))
 WRONG_DEADLINE_TYPE = Text("service_guard_deadline_type", N_("only for deadline type %(types)s"))
 UNKNOWN_GUARD = Text("service_guard_unknown", N_("unknown guard %(kind)s"))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The action being attempted, as every guard sees it."""
+
+    session: Session
+    action: Action
+    issue: Issue
+    user: User
+    clean: Mapping[str, Any]  # the validated fields
 
 
 def deny(
@@ -132,97 +144,60 @@ def guard_reason(
     check = GUARDS.get(kind)
     if check is None:
         return UNKNOWN_GUARD(kind=kind)
-    return check(session, args, action, issue, user, clean)
+    return check(Attempt(session, action, issue, user, clean), args)
 
 
-def _evidence(
-    session: Session,
-    args: Mapping[str, Any],
-    action: Action,
-    issue: Issue,
-    user: User,
-    clean: Mapping[str, Any],
-) -> Message | None:
+def _evidence(a: Attempt, args: Mapping[str, Any]) -> Message | None:
     """At least ``min`` evidence files uploaded."""
-    n = session.scalar(select(func.count()).where(Evidence.issue_id == issue.id)) or 0
+    n = a.session.scalar(select(func.count()).where(Evidence.issue_id == a.issue.id)) or 0
     return EVIDENCE_MISSING(min=args["min"], n=n) if n < args["min"] else None
 
 
-def _measures(
-    session: Session,
-    args: Mapping[str, Any],
-    action: Action,
-    issue: Issue,
-    user: User,
-    clean: Mapping[str, Any],
-) -> Message | None:
+def _measures(a: Attempt, args: Mapping[str, Any]) -> Message | None:
     """At least ``min`` measures, those given with the action or else those stored."""
-    given = [v for k, v in clean.items() if action.fields[k].type == "measures"]
+    given = [v for k, v in a.clean.items() if a.action.fields[k].type == "measures"]
     n = (
         len(given[0])
         if given
-        else (session.scalar(select(func.count()).where(Measure.issue_id == issue.id)) or 0)
+        else (a.session.scalar(select(func.count()).where(Measure.issue_id == a.issue.id)) or 0)
     )
     return MEASURES_MISSING(min=args["min"]) if n < args["min"] else None
 
 
-def _not_actor_of(
-    session: Session,
-    args: Mapping[str, Any],
-    action: Action,
-    issue: Issue,
-    user: User,
-    clean: Mapping[str, Any],
-) -> Message | None:
+def _not_actor_of(a: Attempt, args: Mapping[str, Any]) -> Message | None:
     """Separation of duties: the user did not take the latest of any listed action."""
     # the latest actor of *each* listed action (the requester and the attester), not just
     # of the newest of them: a requester must not decide once someone else has attested
     latest: dict[str, int | None] = {}
-    for name, actor_id in session.execute(
+    for name, actor_id in a.session.execute(
         select(Event.action, Event.actor_id)
         .where(
-            Event.issue_id == issue.id,
+            Event.issue_id == a.issue.id,
             Event.outcome == "ok",
             Event.action.in_(list(args["actions"])),
         )
         .order_by(Event.id)
     ):
         latest[name] = actor_id
-    return SAME_ACTOR() if user.id in latest.values() else None
+    return SAME_ACTOR() if a.user.id in latest.values() else None
 
 
-def _children_closed(
-    session: Session,
-    args: Mapping[str, Any],
-    action: Action,
-    issue: Issue,
-    user: User,
-    clean: Mapping[str, Any],
-) -> Message | None:
+def _children_closed(a: Attempt, args: Mapping[str, Any]) -> Message | None:
     """Every child issue is closed."""
-    open_children = session.scalar(
-        select(func.count()).where(Issue.parent_id == issue.id, Issue.state_kind == "open")
+    open_children = a.session.scalar(
+        select(func.count()).where(Issue.parent_id == a.issue.id, Issue.state_kind == "open")
     )
     return CHILDREN_OPEN(n=open_children) if open_children else None
 
 
-def _deadline_type(
-    session: Session,
-    args: Mapping[str, Any],
-    action: Action,
-    issue: Issue,
-    user: User,
-    clean: Mapping[str, Any],
-) -> Message | None:
+def _deadline_type(a: Attempt, args: Mapping[str, Any]) -> Message | None:
     """The issue's deadline type is one of ``values``."""
-    if issue.deadline_type not in args["values"]:
+    if a.issue.deadline_type not in args["values"]:
         return WRONG_DEADLINE_TYPE(types=list(args["values"]))
     return None
 
 
-Guard = Callable[
-    [Session, Mapping[str, Any], Action, Issue, User, Mapping[str, Any]], Message | None
-]
+Guard = Callable[[Attempt, Mapping[str, Any]], Message | None]
 GUARDS: dict[str, Guard] = {
     "evidence": _evidence,
     "measures": _measures,
