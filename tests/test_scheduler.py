@@ -87,7 +87,19 @@ def test_run_serves_with_waitress_and_one_scheduler(sqlite_world, tmp_path, monk
         return sched
 
     monkeypatch.setattr(scheduler, "start", fake_start)
-    monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.append((app, kw)))
+    class FakeServer:
+        """What waitress.create_server returns: bound at once, run() serves until stopped."""
+
+        def __init__(self, app, **kw):
+            served.append((app, kw))
+
+        def run(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(waitress, "create_server", FakeServer)
     monkeypatch.setenv("RECTIFLOW_INSTANCE", str(tmp_path / "inst"))
     monkeypatch.setenv("RECTIFLOW_DATABASE_URL", sqlite_world.db.url)
     result = CliRunner().invoke(cli, ["run", "--port", "5999"], catch_exceptions=False)

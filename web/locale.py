@@ -76,6 +76,10 @@ def say(message: object, language: str | None = None) -> str:
     know it (a name, a code, a file path).
     """
     current = language or lang()
+    said = getattr(message, "message", None)
+    if isinstance(said, Message) and not isinstance(message, Message | BaseException):
+        place = str(getattr(message, "where", "") or "")  # a located import problem
+        return f"{place}: {say(said, current)}" if place else say(said, current)
     if isinstance(message, BaseException):
         errors = getattr(message, "errors", None)
         if isinstance(errors, Mapping) and errors:  # ValidationFailed: field → messages

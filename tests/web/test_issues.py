@@ -67,7 +67,7 @@ def test_validation_errors_are_422_inline(client, auth, issue_id, sqlite_world):
     assert r.status_code == 422
     assert 'id="act-submit_plan"' in html and "必填" in html and "我的说明" in html
     r = post_action(client, issue_id, "submit_plan", 2, measures="措施一 | 2026-13-45")
-    assert r.status_code == 422 and "measure 1" in r.data.decode()
+    assert r.status_code == 422 and "第 1 条措施" in r.data.decode()
     r = post_action(client, issue_id, "submit_plan", 2, htmx=False, measures="")
     assert r.status_code == 422 and r.data.startswith(b"<!doctype")
 
@@ -110,7 +110,7 @@ def test_guard_failure_is_422_with_the_reason(client, auth, issue_id, sqlite_wor
     act(sqlite_world, issue_id, "approve_plan", "super")
     auth.login("clerk")
     r = post_action(client, issue_id, "request_closeout", 5, completion="已完成", summary="完成")
-    assert r.status_code == 422 and "evidence" in r.data.decode()
+    assert r.status_code == 422 and "至少需要 1 份佐证材料" in r.data.decode()
 
 
 def test_get_never_changes_data(client, auth, issue_id):

@@ -26,10 +26,14 @@ class Message:
     column: str | None
     message: Said  # code and params (sheet, row, column and the problem's own) for translation
 
+    @property
+    def where(self) -> str:
+        """The place, ``sheet!C5`` (or less when the problem is not in one cell)."""
+        return "!".join(p for p in (self.sheet, f"{self.column or ''}{self.row or ''}") if p)
+
     def __str__(self) -> str:
         """``sheet!C5: the problem`` (the English text)."""
-        where = "!".join(p for p in (self.sheet, f"{self.column or ''}{self.row or ''}") if p)
-        return f"{where}: {self.message}" if where else self.message
+        return f"{self.where}: {self.message}" if self.where else self.message
 
 
 def located(
