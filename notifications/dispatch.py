@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from notifications import channels
 from notifications.channels import Context, Delivery, PermanentError
 from workflow import audit
-from workflow.models import Outbox, User
+from workflow.models import Outbox, UnitRobot, User
 from workflow.timezone import OFFICE_TIMEZONE
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": OFFICE_TIMEZONE,
     "DIGEST_HOUR": 8,
 }
-REMOTE = ("email", "webhook")
+REMOTE = ("email", "webhook")  # a person's quiet hours hold these; robots post to a group
 
 
 def setting(config: Mapping[str, Any], key: str) -> Any:
@@ -119,13 +119,25 @@ class _Claim:
     delivery: Delivery
 
 
-def _delivery(row: Outbox, user: User | None) -> Delivery:
+def _robot_settings(robot: UnitRobot | None) -> dict[str, Any] | None:
+    """What a robot channel needs (None for a robot removed or switched off: it fails)."""
+    if robot is None or not robot.active:
+        return None
+    return {
+        "url": robot.url,
+        "secret": robot.secret,
+        "at": list(robot.at or []),
+        "name": robot.name,
+    }
+
+
+def _delivery(row: Outbox, user: User | None, robot: UnitRobot | None = None) -> Delivery:
     return Delivery(
         outbox_id=row.id,
         event_id=row.dedupe_key,
         channel=row.channel,
         template=row.template,
-        recipient_id=row.recipient_id,
+        recipient_id=row.recipient_id or 0,  # 0: a group robot, not a person
         recipient_name=user.display_name if user else "",
         recipient_email=user.email if user else None,
         subject=row.subject,
@@ -134,6 +146,7 @@ def _delivery(row: Outbox, user: User | None) -> Delivery:
         issue_id=row.issue_id,
         created_at=row.created_at,
         preferences=dict((user.preferences if user else None) or {}),
+        robot=_robot_settings(robot) if row.robot_id else None,
     )
 
 
@@ -159,8 +172,14 @@ def _claim(
                 select(User).where(User.id.in_({r.recipient_id for r in rows}))
             )
         }
+        robots = {
+            r.id: r
+            for r in session.scalars(
+                select(UnitRobot).where(UnitRobot.id.in_({r.robot_id for r in rows if r.robot_id}))
+            )
+        }
         for row in rows:
-            user = users.get(row.recipient_id)
+            user = users.get(row.recipient_id) if row.recipient_id else None
             prefs = (user.preferences if user else None) or {}
             if row.channel == "email" and prefs.get("digest") and row.template != "digest":
                 row.status = "digest"
@@ -174,7 +193,8 @@ def _claim(
                     continue
             row.attempts += 1
             row.next_attempt_at = now + lease
-            claims.append(_Claim(row.id, row.attempts, _delivery(row, user)))
+            robot = robots.get(row.robot_id) if row.robot_id else None
+            claims.append(_Claim(row.id, row.attempts, _delivery(row, user, robot)))
     report.claimed += len(claims)
     return claims
 

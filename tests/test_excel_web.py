@@ -45,7 +45,9 @@ def test_upload_preview_then_import(web, sqlite_world, tmp_path):
                     content_type="multipart/form-data")  # fmt: skip
     assert r.status_code == 422
     page = r.get_data(as_text=True)
-    assert "没有名为“西胡区”的单位，是否指 西湖区" in page and "有误" in page and "valid_only" in page
+    assert (
+        "没有名为“西胡区”的单位，是否指 西湖区" in page and "有误" in page and "valid_only" in page
+    )
     assert "did you mean" not in page  # the row problems are said in Chinese, with their place
     with sqlite_world.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(Issue)) == 0

@@ -7,10 +7,11 @@ import json
 import threading
 import time
 import urllib.parse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from sqlalchemy import select
 
 from notifications import channels
 from notifications.channels import (
@@ -23,6 +24,11 @@ from notifications.channels import (
     wecom,
 )
 from notifications.channels.robots import RateLimited
+from notifications.dispatch import dispatch, dispatch_all
+from tests.test_escalation import local, open_rect
+from tests.test_notifications import escalate_one
+from workflow.clock.escalation import sweep
+from workflow.models import Outbox, Unit
 
 SECRET = "SEC0123456789abcdef"
 NOW = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
@@ -181,3 +187,90 @@ def test_a_robot_without_settings_or_with_a_file_url_fails_at_once():
         dingtalk.CHANNEL.send(_delivery("dingtalk", {}), _ctx())
     with pytest.raises(PermanentError, match="http"):
         wecom.CHANNEL.send(_delivery("wecom", {"url": "file:///etc/passwd"}), _ctx())
+
+
+# --- end to end: a unit's robot is told of its issues' warnings through the outbox
+
+
+def _robot(world, unit: str, url: str, **options):
+    from workflow.service.robots import add_robot
+
+    with world.db.writing() as s:
+        office = world.user(s, "office")
+        reach = [m.unit for m in office.memberships if m.role == "office"]
+        target = s.scalars(select(Unit).where(Unit.code == unit)).one()
+        return add_robot(s, office, reach, target, kind="dingtalk", name="西湖区整改群", url=url,
+                         secret=SECRET, at=["13800000000"], now=local(2026, 9, 7), **options).id  # fmt: skip
+
+
+def _robot_rows(world):
+    with world.db.reading() as s:
+        return list(s.scalars(select(Outbox).where(Outbox.robot_id.is_not(None))))
+
+
+def test_a_county_robot_posts_its_townships_warnings(world, platform):
+    base, rec = platform
+    robot_id = _robot(world, "HZ-XH", f"{base}/dingtalk/robot/send?access_token=T0KEN")
+    with world.db.writing() as s:
+        open_rect(s, world, "HZ-XH-LY", "2026-12-31", local(2026, 9, 8))
+    assert _robot_rows(world) == []  # opening is a step, not a warning: escalations only
+    sweep(world.db, local(2026, 9, 30, 9))
+    rows = _robot_rows(world)
+    assert (
+        rows
+        and {r.robot_id for r in rows} == {robot_id}
+        and {r.channel for r in rows} == {"dingtalk"}
+    )
+    assert all(r.recipient_id is None for r in rows)
+    assert len({r.dedupe_key for r in rows}) == len(rows)  # one post per warning, not per person
+    report = dispatch_all(world.db, local(2026, 9, 30, 10), {"BASE_URL": "https://zgt.example.cn"})
+    assert not [e for e in report.errors if "dingtalk" in e], report.errors
+    posted = [body for name, body in rec.received if name == "dingtalk"]
+    assert len(posted) == len(rows)
+    assert all("ZG2026-" in b["markdown"]["title"] and "@13800000000" in b["markdown"]["text"]
+               for b in posted)  # fmt: skip
+    sweep(world.db, local(2026, 9, 30, 9))  # the same window again: nothing new
+    assert len(_robot_rows(world)) == len(rows)
+
+
+def test_a_rate_limited_robot_waits_as_long_as_it_was_told(world, platform):
+    base, rec = platform
+    _robot(world, "HZ-XH-LY", f"{base}/dingtalk/robot/send?access_token=T0KEN", subtree=False)
+    escalate_one(world)
+    rec.answers = [{"errcode": 410100, "errmsg": "send too fast"}] * 20
+    now = local(2026, 9, 30, 10)
+    dispatch(world.db, now, {}, 100)
+    waiting = [r for r in _robot_rows(world) if r.status == "pending" and r.attempts == 1]
+    assert waiting and all(r.next_attempt_at >= now + timedelta(seconds=600) for r in waiting)
+    assert all("410100" in (r.last_error or "") for r in waiting)
+
+
+def test_robots_are_never_told_of_leads_or_of_units_elsewhere(world, platform):
+    base, _rec = platform
+    _robot(world, "HZ-XH-LY", f"{base}/dingtalk/robot/send?access_token=T0KEN", subtree=False)
+    _robot(world, "HZ-XH", f"{base}/dingtalk/robot/send?access_token=T0KEN", subtree=False)
+    escalate_one(world)
+    units = {r.robot_id for r in _robot_rows(world)}
+    assert len(units) == 1  # the township's own robot; the county one did not ask for its subtree
+    with world.db.writing() as s:
+        issue = open_rect(s, world, "HZ-XH-LY", "2026-12-31", local(2026, 9, 8))
+        issue.restricted = True
+        restricted_id = issue.id
+    sweep(world.db, local(2026, 10, 30, 9))
+    assert restricted_id not in {r.issue_id for r in _robot_rows(world)}
+
+
+def test_a_switched_off_robot_fails_its_queued_posts_at_once(world, platform):
+    from workflow.service.robots import robot_in_reach, set_active
+
+    base, _rec = platform
+    robot_id = _robot(world, "HZ-XH-LY", f"{base}/dingtalk/robot/send?access_token=T0KEN")
+    escalate_one(world)
+    with world.db.writing() as s:
+        office = world.user(s, "office")
+        reach = [m.unit for m in office.memberships if m.role == "office"]
+        set_active(s, office, robot_in_reach(s, robot_id, reach), False, local(2026, 9, 30))
+    dispatch(world.db, local(2026, 9, 30, 10), {}, 100)
+    rows = _robot_rows(world)
+    assert {r.status for r in rows} == {"failed"}
+    assert all("switched off or removed" in r.last_error for r in rows)

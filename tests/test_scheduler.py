@@ -87,6 +87,7 @@ def test_run_serves_with_waitress_and_one_scheduler(sqlite_world, tmp_path, monk
         return sched
 
     monkeypatch.setattr(scheduler, "start", fake_start)
+
     class FakeServer:
         """What waitress.create_server returns: bound at once, run() serves until stopped."""
 

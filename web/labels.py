@@ -112,7 +112,17 @@ IMPORT_STATUSES = {
     "existing": _l("Already imported"),
 }
 
+CHANNELS = {
+    "in_app": _l("In-app"),
+    "email": _l("E-mail"),
+    "webhook": _l("Signed webhook"),
+    "dingtalk": _l("DingTalk robot"),
+    "wecom": _l("WeCom group robot"),
+    "feishu": _l("Feishu bot"),
+}
+
 VOCABULARIES: dict[str, Mapping[str, LazyString]] = {
+    "channel_label": CHANNELS,
     "stage_label": STAGES,
     "role_label": ROLES,
     "level_label": LEVELS,

@@ -126,6 +126,7 @@ def init_app(app: Flask) -> None:
     """Register every blueprint and the app-wide handlers."""
     from web.pages import common
     from web.pages.admin import pages as admin
+    from web.pages.admin import robots as admin_robots
     from web.pages.issues import evidence, leads
     from web.pages.issues import page as issues
     from web.pages.overview import board, ledger, stats
@@ -135,7 +136,8 @@ def init_app(app: Flask) -> None:
     locale.init_app(app)
     auth.init_app(app)
     common.register(app)
-    for module in (home, board, ledger, issues, evidence, queues, leads, stats, admin, inbox):
+    for module in (home, board, ledger, issues, evidence, queues, leads, stats, admin, admin_robots,
+                   inbox):  # fmt: skip
         app.register_blueprint(module.bp)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http)

@@ -21,7 +21,7 @@ from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.db import among, insert_plain
-from workflow.models import Event, Issue, Membership, Outbox, User
+from workflow.models import Event, Issue, Membership, Outbox, UnitRobot, User
 from workflow.timezone import office_time
 
 RESTRICTED_RECIPIENTS = {"office", "discipline", "actor"}
@@ -294,6 +294,9 @@ def outbox_rows(
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
+            "robot_id": None,
+            "_issue": issue,  # for the robots' rows (insert_rows); not a column
+            "_key": key,
         }
         for person in people
         for channel in channels_for(person)
@@ -307,6 +310,50 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert outbox rows built by :func:`outbox_rows` in one ``executemany``.
 
     As plain tuples (``db.insert_plain``): the sweep writes six rows per rung, and
-    SQLAlchemy's per-row parameter processing was a sixth of its time.
+    SQLAlchemy's per-row parameter processing was a sixth of its time.  The group robots
+    of the issues' units get their rows here too (:func:`robot_rows`), so every path that
+    tells people about an issue tells its units' groups as well.
     """
-    insert_plain(session, OUTBOX_TABLE, rows)
+    rows = rows + robot_rows(session, rows)
+    insert_plain(session, OUTBOX_TABLE, [_columns(r) for r in rows])
+
+
+def _columns(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` without the keys that are not columns, ``robot_id`` always present."""
+    out = {k: v for k, v in row.items() if not k.startswith("_")}
+    out.setdefault("robot_id", None)
+    return out
+
+
+def robot_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (notification, robot) for the active robots of the issues' units.
+
+    A robot on the issue's own unit is told; one on a unit above it only with ``subtree``;
+    a robot with ``escalations_only`` only of warnings; problem leads never (a group chat
+    is not a need-to-know audience).  One query for all the rows' issues.
+    """
+    told: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in rows:
+        issue = row.get("_issue")
+        if issue is not None and not issue.restricted:
+            told.setdefault((issue.id, str(row["_key"])), row)
+    if not told:
+        return []
+    units = {a for row in told.values() for a in _ancestor_ids(row["_issue"])}
+    robots = session.execute(
+        select(UnitRobot.id, UnitRobot.unit_id, UnitRobot.kind, UnitRobot.subtree,
+               UnitRobot.escalations_only)
+        .where(among(session, UnitRobot.unit_id, sorted(units)), UnitRobot.active)
+    ).all()  # fmt: skip
+    if not robots:
+        return []
+    out = []
+    for (_issue_id, key), row in told.items():
+        issue = row["_issue"]
+        above = set(_ancestor_ids(issue))
+        for robot_id, unit_id, kind, subtree, escalations_only in robots:
+            near = unit_id == issue.unit_id or (subtree and unit_id in above)
+            if near and not (escalations_only and row["template"] != "escalation"):
+                out.append({**row, "dedupe_key": f"{key}:robot{robot_id}"[:160],
+                            "recipient_id": None, "robot_id": robot_id, "channel": kind})  # fmt: skip
+    return out

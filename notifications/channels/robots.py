@@ -53,7 +53,9 @@ class Robot:
 
 def robot_of(delivery: Delivery) -> Robot:
     """The robot a delivery goes to; PermanentError if the row names none."""
-    settings: Mapping[str, Any] = delivery.robot or {}
+    if delivery.robot is None:
+        raise PermanentError(f"{delivery.channel}: the unit's robot was switched off or removed")
+    settings: Mapping[str, Any] = delivery.robot
     url = str(settings.get("url") or "")
     if not url:
         raise PermanentError(f"{delivery.channel}: no robot configured for this notification")

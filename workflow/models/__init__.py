@@ -13,7 +13,7 @@ imported, so ``Base.metadata`` (Alembic's target) holds them all.  Must not impo
 - :mod:`~workflow.models.audit`: events and audit checkpoints;
 - :mod:`~workflow.models.clocks`: clock instances, escalations, letters, the work calendar,
   leases;
-- :mod:`~workflow.models.outbox`: the outbox and the inbox.
+- :mod:`~workflow.models.outbox`: the outbox, the inbox and the units' group robots.
 
 Units form a tree stored as a materialized path (``/1/5/23/``) so that a subtree is one
 indexed ``LIKE '/1/5/%'`` range scan, never a recursive walk in Python.  Issues carry a
@@ -25,7 +25,7 @@ from workflow.models.base import CHECK_NOW, Base, UTCDateTime
 from workflow.models.clocks import CalendarYear, ClockInstance, Escalation, Lease, Letter, WorkDay
 from workflow.models.issues import DefinitionVersion, Evidence, Issue, Measure, SupportingUnit
 from workflow.models.org import ApiToken, LoginAttempt, Membership, Unit, User
-from workflow.models.outbox import InboxMessage, Outbox
+from workflow.models.outbox import InboxMessage, Outbox, UnitRobot
 from workflow.models.rounds import NetworkFigure, Round, SpecialCheck, Team, TeamMember, TeamTarget
 
 __all__ = [
@@ -33,5 +33,5 @@ __all__ = [
     "DefinitionVersion", "Escalation", "Event", "Evidence", "InboxMessage", "Issue", "Lease",
     "Letter", "LoginAttempt", "Measure", "Membership", "NetworkFigure", "Outbox", "Round",
     "SpecialCheck", "SupportingUnit", "Team", "TeamMember", "TeamTarget", "UTCDateTime", "Unit",
-    "User", "WorkDay",
+    "UnitRobot", "User", "WorkDay",
 ]  # fmt: skip

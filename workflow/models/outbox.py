@@ -1,4 +1,4 @@
-"""Notifications: the transactional outbox and the in-app inbox."""
+"""Notifications: the transactional outbox, the in-app inbox, and the units' group robots."""
 
 from __future__ import annotations
 
@@ -29,8 +29,10 @@ class Outbox(Base):
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"))
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id"), index=True)
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(16))  # in_app | email | webhook
+    # a person, or (robot channels) the unit group robot the message is posted to
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    robot_id: Mapped[int | None] = mapped_column(ForeignKey("unit_robot.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # in_app|email|webhook|dingtalk|wecom|feishu
     template: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
@@ -57,3 +59,22 @@ class InboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+
+
+class UnitRobot(Base):
+    """A group-chat robot of a unit (DingTalk, WeCom, Feishu) that is told about its issues."""
+
+    __tablename__ = "unit_robot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # dingtalk | wecom | feishu
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str | None] = mapped_column(String(200))  # DingTalk 加签 / Feishu 签名校验
+    at: Mapped[list[str]] = mapped_column(JSON, default=list)  # mobiles or user ids to @
+    # the unit's own issues always; with subtree, those of every unit below it too
+    subtree: Mapped[bool] = mapped_column(default=True)
+    escalations_only: Mapped[bool] = mapped_column(default=True)  # warnings, not every step
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]

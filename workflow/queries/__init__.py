@@ -12,6 +12,7 @@ Must not import flask or ``notifications``.
 from workflow.queries.admin import (
     OFFICE_PAGE_SIZE,
     definition_versions,
+    office_robots,
     office_rounds,
     office_teams,
     office_units,
@@ -139,6 +140,7 @@ __all__ = [
     "my_work",
     "OFFICE_PAGE_SIZE",
     "office_rounds",
+    "office_robots",
     "office_teams",
     "office_units",
     "office_users",

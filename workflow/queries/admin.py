@@ -1,4 +1,5 @@
-"""The office's administration lists: units, users, rounds with their teams, definitions.
+"""The office's administration lists: units, users, rounds with their teams, group robots,
+definitions.
 
 The ``office_*`` lists show only what lies in the office's reach (the subtrees of its office
 posts); the plain :func:`units_page` and :func:`users_page` are unscoped.
@@ -21,6 +22,7 @@ from workflow.models import (
     TeamMember,
     TeamTarget,
     Unit,
+    UnitRobot,
     User,
 )
 from workflow.queries.common import Page, escape_like, matching, paginate, under
@@ -123,3 +125,13 @@ def definition_versions(session: Session, ordered: bool = True) -> list[Definiti
     if ordered:
         stmt = stmt.order_by(DefinitionVersion.name, DefinitionVersion.id.desc())
     return list(session.scalars(stmt))
+
+
+def office_robots(session: Session, reach: Sequence[Unit]) -> Sequence[Any]:
+    """(robot, unit) for every group robot of a unit in ``reach``, in tree order."""
+    return session.execute(
+        select(UnitRobot, Unit)
+        .join(Unit, Unit.id == UnitRobot.unit_id)
+        .where(under(Unit.path, reach))
+        .order_by(Unit.path, UnitRobot.id)
+    ).all()

@@ -2,8 +2,9 @@
 
 Opening an issue, taking an action on it (role, unit scope, version, fields, guards,
 effects, audit event and outbox rows in the caller's transaction), storing evidence files,
-and the upkeep that moves issues on the system's behalf (recomputed deadlines, definition
-migrations).  Time always comes from the caller's ``now``.  Must not import flask or
+the upkeep that moves issues on the system's behalf (recomputed deadlines, definition
+migrations), and the units' group robots that the outbox tells (:mod:`.robots`, audited like
+every other change).  Time always comes from the caller's ``now``.  Must not import flask or
 ``notifications``.
 """
 
