@@ -36,6 +36,8 @@ def engine_defaults(instance: str) -> dict[str, Any]:
         "DEFINITIONS_DIR": str(CHECKOUT / "definitions"),
         "BASE_URL": "http://127.0.0.1:5000",
         "AUDIT_HASH": "sha256",
+        "EVIDENCE_CIPHER": "none",  # or "sm4": new evidence files sealed at rest
+        "KEYS_DIR": os.path.join(instance, "keys"),
     }
 
 

@@ -1,8 +1,8 @@
 """Storing an uploaded evidence file through the engine's own function, so all doors agree.
 
 :func:`workflow.service.save_evidence` owns the rules (a random name in ``UPLOAD_FOLDER``,
-the SHA-256, the type sniffed from the bytes, the audit event); the web page's
-:func:`web.pages.issues.evidence.save_evidence` hands it the app's folder and limit, and the
+the SHA-256, the type sniffed from the bytes, SM4 at rest when configured, the audit event);
+:func:`web.evidence_files.storage` hands it the app's folder, limit and keyring, and the
 request's size limit (``MAX_CONTENT_LENGTH``) answers 413 before any of it runs.  This
 module only maps its outcomes onto the API's errors and attaches the optional measure.
 """
@@ -16,9 +16,9 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
 from web.api.errors import ApiError
-from web.pages.issues.evidence import save_evidence
+from web.evidence_files import storage
 from workflow.models import Evidence, Issue, User
-from workflow.service import BadFile, has_measure, may_upload
+from workflow.service import BadFile, FileTooLarge, has_measure, may_upload, save_evidence
 from workflow.service.evidence import EMPTY
 
 
@@ -38,7 +38,11 @@ def save(
             422, _l("no such measure on this issue"), fields={"measure_id": [_l("no such measure")]}
         )
     try:
-        evidence = save_evidence(session, issue, user, upload.filename or "", upload.stream, now)
+        evidence = save_evidence(session, issue, user, upload.filename or "", upload.stream, now,
+                                 **storage())  # fmt: skip
+    except FileTooLarge:
+        session.rollback()
+        raise ApiError(413, _l("the upload is larger than the limit")) from None
     except BadFile as exc:
         session.rollback()
         if getattr(exc.args[0] if exc.args else None, "code", None) == EMPTY.code:

@@ -6,11 +6,11 @@ caller's scope is 404, never 403), state changes go through :func:`workflow.serv
 
 from __future__ import annotations
 
-import os
+import io
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, request, send_file
+from flask import request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
@@ -28,6 +28,7 @@ from web.api.schemas import (
     IssueSchema,
 )
 from web.database import get_session, now
+from web.evidence_files import stored_bytes
 from workflow import queries, service
 from workflow.models import Evidence, Issue, Unit, User
 from workflow.service.fields import ValidationFailed
@@ -351,11 +352,11 @@ def download_evidence(issue_id: int, evidence_id: int) -> Any:
             404,
             _l("no evidence %(evidence)s on issue %(issue)s", evidence=evidence_id, issue=issue_id),
         )
-    path = os.path.join(current_app.config["UPLOAD_FOLDER"], e.stored_name)
-    if not os.path.isfile(path):
+    data = stored_bytes(e)
+    if data is None:
         raise ApiError(404, _l("the file is missing from storage"))
     response = send_file(
-        path, mimetype=e.content_type, as_attachment=True, download_name=e.filename
+        io.BytesIO(data), mimetype=e.content_type, as_attachment=True, download_name=e.filename
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

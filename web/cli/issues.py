@@ -234,12 +234,10 @@ def issues_act(
 @click.option("--now", "now_text")
 def issues_attach(number: str, path: Path, username: str, now_text: str | None) -> None:
     """Upload evidence (佐证材料) to issue NUMBER, checked as on the web (type, size)."""
-    from flask import current_app
-
+    from web.evidence_files import storage
     from workflow.org.scope import acting_memberships
     from workflow.service import UPLOAD_ROLES, BadFile, FileTooLarge, save_evidence
 
-    config = current_app.config
     with get_database().write_session() as session:
         issue, user = _issue(session, number), _user(session, username)
         if not acting_memberships(user, issue, UPLOAD_ROLES):
@@ -247,8 +245,7 @@ def issues_attach(number: str, path: Path, username: str, now_text: str | None) 
         try:
             with path.open("rb") as fh:  # the app's folder and size limit, as on the web
                 ev = save_evidence(session, issue, user, path.name, fh, parse_now(now_text),
-                                   folder=config["UPLOAD_FOLDER"],
-                                   limit=config.get("MAX_CONTENT_LENGTH"))  # fmt: skip
+                                   **storage())  # fmt: skip
             session.commit()
         except BadFile as exc:
             session.rollback()

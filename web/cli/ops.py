@@ -71,6 +71,29 @@ def audit_public_key() -> None:
     click.echo(f"fingerprint (SHA-256): {fingerprint(public)}")
 
 
+@click.group("evidence")
+def evidence_group() -> None:
+    """Evidence files at rest: SM4 sealing and its keys."""
+
+
+@evidence_group.command("rotate-key")
+@with_appcontext
+def evidence_rotate_key() -> None:
+    """Make a new SM4 key current and re-seal every evidence file under it (plaintext too)."""
+    from workflow.service import vault
+
+    config = current_app.config
+    report = vault.rotate(config["UPLOAD_FOLDER"], config["KEYS_DIR"])
+    click.echo(f"evidence key {report.key} is current: {report.resealed} file(s) re-sealed, "
+               f"{report.sealed_plaintext} plaintext file(s) sealed")  # fmt: skip
+    for problem in report.failed:
+        click.echo(f"not re-sealed: {problem}", err=True)
+    if report.failed:
+        sys.exit(1)
+    if str(config.get("EVIDENCE_CIPHER") or "none").lower() != "sm4":
+        click.echo("note: EVIDENCE_CIPHER is not \"sm4\", so new uploads are still stored plain")
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("target", type=click.Path(path_type=Path))
@@ -110,4 +133,4 @@ def restore_command(source: Path, yes: bool) -> None:
     click.echo(f"restored from {source}; audit chain intact ({result.checked} events)")
 
 
-COMMANDS = [audit_group, backup_command, restore_command]
+COMMANDS = [audit_group, evidence_group, backup_command, restore_command]

@@ -8,6 +8,7 @@ is not a workflow action, but it is audited like one.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import secrets
@@ -24,6 +25,7 @@ from workflow import audit
 from workflow.messages import N_, Text
 from workflow.models import Evidence, Issue, Measure, User
 from workflow.org.scope import acting_memberships
+from workflow.service import vault
 
 UPLOAD_ROLES = ("unit_user", "unit_head", "office")
 TYPES = {
@@ -108,7 +110,11 @@ def has_measure(session: Session, issue: Issue, measure_id: int) -> bool:
 def sniff(path: str) -> str:
     """The accepted type of the file at ``path`` from its bytes (never from its name)."""
     with open(path, "rb") as fh:
-        data = fh.read()
+        return sniff_bytes(fh.read())  # a path of an OOXML file is read whole too
+
+
+def sniff_bytes(data: bytes) -> str:
+    """The accepted type of a file from its bytes (never from its name)."""
     if ACTIVE.search(data) or ACTIVE_EDGES.search(data[:1024]) or ACTIVE_EDGES.search(data[-1024:]):
         raise BadFile(ACTIVE_CONTENT())
     if re.match(rb"%PDF-[12]\.\d", data):
@@ -123,7 +129,7 @@ def sniff(path: str) -> str:
     if data.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     if data.startswith(b"PK\x03\x04"):
-        return _office(path)
+        return _office(io.BytesIO(data), len(data))
     raise BadFile(TYPE_REFUSED())
 
 
@@ -136,16 +142,16 @@ def _pdf_names(data: bytes) -> set[bytes]:
     return names
 
 
-def _office(path: str) -> str:
+def _office(package: IO[bytes], size: int) -> str:
     """docx or xlsx: an OOXML package of sane size with no macros and no odd member names."""
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(package) as z:
             infos = z.infolist()
             names = {i.filename for i in infos}
             total = sum(i.file_size for i in infos)
             if len(infos) > MAX_ZIP_MEMBERS or total > MAX_ZIP_TOTAL:
                 raise BadFile(ZIP_BOMB())
-            if total > 10 * 1024 * 1024 and total > MAX_ZIP_RATIO * os.path.getsize(path):
+            if total > 10 * 1024 * 1024 and total > MAX_ZIP_RATIO * size:
                 raise BadFile(ZIP_BOMB())
             if any(_bad_member(n) for n in names) or "[Content_Types].xml" not in names:
                 raise BadFile(NOT_OFFICE())
@@ -182,31 +188,28 @@ def display_name(filename: str, kind: str) -> str:
     return stem + name[-len(suffix) :]
 
 
-def store_file(folder: str, stream: IO[bytes], limit: int) -> StoredFile:
-    """Write ``stream`` to ``folder`` under a random name and check it; on refusal remove it.
+def store_file(
+    folder: str, stream: IO[bytes], limit: int, keyring: vault.Keyring | None = None
+) -> StoredFile:
+    """Check ``stream`` and write it to ``folder`` under a random name (sealed with SM4 when
+    a keyring is given: the plaintext never touches the disk).
 
     Raises :class:`FileTooLarge` past ``limit`` bytes and :class:`BadFile` when it is empty
-    or not an accepted type.
+    or not an accepted type; nothing is written then.
     """
+    data, size = io.BytesIO(), 0
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if size > limit:  # a limit of our own, should the request's be lifted
+            raise FileTooLarge(TOO_LARGE(limit=limit))
+        data.write(chunk)
+    if size == 0:
+        raise BadFile(EMPTY())
+    raw = data.getvalue()
+    kind = sniff_bytes(raw)
     stored = secrets.token_hex(20)
-    path = os.path.join(folder, stored)
-    digest, size = hashlib.sha256(), 0
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                if size > limit:  # a limit of our own, should the request's be lifted
-                    raise FileTooLarge(TOO_LARGE(limit=limit))
-                out.write(chunk)
-        if size == 0:
-            raise BadFile(EMPTY())
-        kind = sniff(path)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return StoredFile(stored, size, digest.hexdigest(), kind)
+    vault.write_new(os.path.join(folder, stored), raw, keyring)
+    return StoredFile(stored, size, hashlib.sha256(raw).hexdigest(), kind)
 
 
 def save_evidence(
@@ -219,9 +222,14 @@ def save_evidence(
     *,
     folder: str,
     limit: int | None = None,
+    keyring: vault.Keyring | None = None,
 ) -> Evidence:
-    """Store an uploaded file in ``folder`` under a random name, record it, audit the upload."""
-    file = store_file(folder, stream, limit or DEFAULT_LIMIT)
+    """Store an uploaded file in ``folder`` under a random name, record it, audit the upload.
+
+    With a ``keyring`` (``EVIDENCE_CIPHER = "sm4"``) the file is sealed at rest; its SHA-256
+    is always the plaintext's, so a download can be checked against the trail.
+    """
+    file = store_file(folder, stream, limit or DEFAULT_LIMIT, keyring)
     member = acting_memberships(user, issue, UPLOAD_ROLES)[0]
     name = display_name(filename, file.kind)
     ev = Evidence(issue_id=issue.id, filename=name, stored_name=file.stored_name,
@@ -244,3 +252,12 @@ def stored_path(folder: str, ev: Evidence) -> str | None:
     if ev.content_type not in TYPES.values() or not os.path.exists(path):
         return None
     return path
+
+
+def evidence_bytes(folder: str, ev: Evidence, keys_dir: str) -> bytes | None:
+    """The plaintext of ``ev``'s file (opened when sealed), or None when it is not servable.
+
+    Raises :class:`~workflow.service.vault.VaultError` when a sealed file does not open.
+    """
+    path = stored_path(folder, ev)
+    return None if path is None else vault.read_file(path, keys_dir)

@@ -7,15 +7,17 @@ limit and 422 for a refused file, and serves a download as a sandboxed attachmen
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, send_file, url_for
+from flask import Blueprint, Response, abort, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from web.auth import me
 from web.database import get_session, now
+from web.evidence_files import storage, stored_bytes
 from web.htmx import fragment, is_htmx, trigger
 from web.pages.common import get_or_404
 from workflow import queries, service
@@ -42,8 +44,7 @@ def save_evidence(
             filename,
             stream,
             now,
-            folder=current_app.config["UPLOAD_FOLDER"],
-            limit=current_app.config.get("MAX_CONTENT_LENGTH"),
+            **storage(),
         )
     except FileTooLarge:
         abort(413)
@@ -86,9 +87,11 @@ def download(evidence_id: int) -> Response:
     db = get_session()
     ev = db.get(Evidence, evidence_id) or abort(404)
     get_or_404(queries.get_visible(db, me(), ev.issue_id))
-    path = service.stored_path(current_app.config["UPLOAD_FOLDER"], ev) or abort(404)
+    data = stored_bytes(ev)
+    if data is None:
+        abort(404)
     response = send_file(
-        path, mimetype=ev.content_type, as_attachment=True, download_name=ev.filename
+        io.BytesIO(data), mimetype=ev.content_type, as_attachment=True, download_name=ev.filename
     )
     response.headers["Content-Security-Policy"] = (
         "sandbox; default-src 'none'; frame-ancestors 'none'"
