@@ -64,10 +64,12 @@ install-offline:
 	$(BIN)/pip install --quiet --no-index --no-deps --no-build-isolation -e .
 	@$(MAKE) --no-print-directory compile-translations
 
-# Debian's chromium and CJK fonts for the browser tests (never `playwright install`)
+# Debian's chromium and CJK fonts for the browser tests (never `playwright install`), and
+# LibreOffice's writer (headless) that checks the letters open cleanly
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'wenquanyi'; then \
-	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'wenquanyi' || [ ! -x /usr/bin/soffice ]; then \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium fonts-wqy-zenhei libreoffice-writer-nogui >/dev/null; \
 	fi
 
 instance/config.py:

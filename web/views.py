@@ -125,6 +125,7 @@ def handle_http(exc: HTTPException) -> Any:
 def init_app(app: Flask) -> None:
     """Register every blueprint and the app-wide handlers."""
     from web.pages import common
+    from web.pages.admin import letters as admin_letters
     from web.pages.admin import pages as admin
     from web.pages.admin import robots as admin_robots
     from web.pages.issues import evidence, leads
@@ -137,7 +138,7 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     common.register(app)
     for module in (home, board, ledger, issues, evidence, queues, leads, stats, admin, admin_robots,
-                   inbox):  # fmt: skip
+                   admin_letters, inbox):  # fmt: skip
         app.register_blueprint(module.bp)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http)

@@ -38,6 +38,7 @@ def engine_defaults(instance: str) -> dict[str, Any]:
         "AUDIT_HASH": "sha256",
         "EVIDENCE_CIPHER": "none",  # or "sm4": new evidence files sealed at rest
         "KEYS_DIR": os.path.join(instance, "keys"),
+        "LETTER_TEMPLATES_DIR": os.path.join(instance, "letters"),  # the office's .docx templates
     }
 
 

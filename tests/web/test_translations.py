@@ -50,7 +50,7 @@ ENGLISH = re.compile(r"(?<![A-Za-z0-9_.@/-])(?=[A-Za-z]*[a-z])[A-Za-z]{3,}(?![A-
 # name, formats and file types, and codes (unit codes, logins, ids: letters joined by - . _ @
 # or with digits), which are data, not interface
 PROPER = re.compile(
-    r"Rectiflow|English|Excel|YYYY-MM-DD|HH:MM|\.(?:xlsx|pdf|docx|svg|yaml)\b|"
+    r"Rectiflow|English|Excel|Word|YYYY-MM-DD|HH:MM|\.(?:xlsx|pdf|docx|svg|yaml)\b|"
     r"[A-Za-z0-9]+(?:[-._@/][A-Za-z0-9]+)+|\w*\d\w*"
 )
 

@@ -91,7 +91,7 @@ def evidence_rotate_key() -> None:
     if report.failed:
         sys.exit(1)
     if str(config.get("EVIDENCE_CIPHER") or "none").lower() != "sm4":
-        click.echo("note: EVIDENCE_CIPHER is not \"sm4\", so new uploads are still stored plain")
+        click.echo('note: EVIDENCE_CIPHER is not "sm4", so new uploads are still stored plain')
 
 
 @click.command("backup")

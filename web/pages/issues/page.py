@@ -4,6 +4,7 @@ forms for exactly the actions the user may take now; opening new issues (移交)
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from typing import Any
 
@@ -11,10 +12,12 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     make_response,
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_login import login_required
@@ -30,6 +33,7 @@ from workflow.models import Issue, Letter
 from workflow.org.scope import acting_memberships
 
 bp = Blueprint("issues", __name__)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 OPEN_TEXT = ("title", "description", "category", "unit", "inspected_unit", "supervising_leader",
@@ -166,6 +170,22 @@ def letter(letter_id: int) -> Response:
         "frame-ancestors 'self'", "frame-ancestors 'none'"
     )
     return response
+
+
+@bp.get("/letters/<int:letter_id>.docx")
+@login_required
+def letter_docx(letter_id: int) -> Response:
+    """The letter as Word (.docx), laid out by the office's template of its kind."""
+    from workflow.clock.letters import to_docx
+    from workflow.clock.letters.templates import template_for
+
+    db = get_session()
+    row = db.get(Letter, letter_id) or abort(404)
+    issue = get_or_404(queries.get_visible(db, me(), row.issue_id))
+    data = to_docx(row, template_for(current_app.config["LETTER_TEMPLATES_DIR"], row.kind),
+                   issue.number)  # fmt: skip
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{row.number}.docx",
+                     mimetype=DOCX)  # fmt: skip
 
 
 @bp.route("/issues/new", methods=("GET", "POST"))

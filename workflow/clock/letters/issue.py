@@ -20,7 +20,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workflow.clock.letters.numbering import KINDS, next_number, next_numbers
+from workflow.clock.letters.numbering import KINDS, LetterSettings, next_number, next_numbers
 from workflow.clock.letters.render import _issuer, _issuer_name, _root_id, _unit_names, render_html
 from workflow.db import insert_returning
 from workflow.models import Issue, Letter, Unit
@@ -39,17 +39,19 @@ def issue_letter(
     due_at: datetime | None,
     rung_label: str,
     new_final_date: date | None = None,
+    settings: LetterSettings | None = None,
 ) -> Letter:
     """Number, render and store one letter about ``issue`` in the caller's transaction."""
     if kind not in KINDS:
         raise ValueError(f"unknown letter kind {kind!r}")
+    settings = settings or LetterSettings.current()
     zone = ZoneInfo(tz)
     issued_on = now.astimezone(zone).date()
     due_on = due_at.astimezone(zone).date() if due_at else issue.due_on
     unit = session.get(Unit, issue.unit_id)
-    issuer = _issuer(session, issue)
+    issuer = settings.issuer or _issuer(session, issue)
     for _ in range(MAX_NUMBER_RETRIES):
-        number = next_number(session, kind, issued_on.year)
+        number = next_number(session, kind, issued_on.year, settings)
         letter = Letter(
             number=number,
             issue_id=issue.id,
@@ -104,6 +106,7 @@ def issue_letters(
     tz: str,
     rung_label: str,
     new_final_date: date | None = None,
+    settings: LetterSettings | None = None,
 ) -> list[Issued]:
     """Number, render and store one letter per request, in request order, in bulk.
 
@@ -115,10 +118,12 @@ def issue_letters(
         raise ValueError(f"unknown letter kind {kind!r}")
     if not requests:
         return []
+    settings = settings or LetterSettings.current()
     names = _unit_names(session, [r.issue for r in requests])
-    batch = _LetterBatch(kind, now, ZoneInfo(tz), rung_label, new_final_date, names)
+    batch = _LetterBatch(kind, now, ZoneInfo(tz), rung_label, new_final_date, names,
+                         settings.issuer)  # fmt: skip
     for _ in range(MAX_NUMBER_RETRIES):
-        numbers = next_numbers(session, kind, batch.issued_on.year, len(requests))
+        numbers = next_numbers(session, kind, batch.issued_on.year, len(requests), settings)
         rows = [batch.row(r, number) for r, number in zip(requests, numbers, strict=True)]
         ids = _insert_numbered(session, rows)
         if ids is None:  # a concurrent sweep took one of these numbers: count again
@@ -140,6 +145,7 @@ class _LetterBatch:
     rung_label: str
     new_final_date: date | None
     names: dict[int, str]  # unit id → name: the issues' units and their root units
+    issuer: str | None = None  # LETTER_ISSUER, else the root unit's office
 
     @property
     def issued_on(self) -> date:
@@ -158,7 +164,7 @@ class _LetterBatch:
                 number=number,
                 issue=r.issue,
                 unit_name=self.names.get(r.issue.unit_id, ""),
-                issuer=_issuer_name(self.names.get(_root_id(r.issue))),
+                issuer=self.issuer or _issuer_name(self.names.get(_root_id(r.issue))),
                 issued_on=self.issued_on,
                 due_on=r.due_at.astimezone(self.zone).date() if r.due_at else r.issue.due_on,
                 rung_label=self.rung_label,

@@ -1,13 +1,14 @@
-"""The .docx of a letter, rendered on demand from its archived HTML.
+"""The .docx of a letter, rendered on demand from its archived HTML through a template.
 
-So the Word file always says exactly what was archived, even if the issue changes later.
-python-docx is imported only when a document is built.
+So the Word file always says exactly what was archived, even if the issue changes later;
+the layout is the office's template (:mod:`.templates`).  docxtpl is imported only when a
+document is built.
 """
 
 from __future__ import annotations
 
-import io
 from html.parser import HTMLParser
+from typing import Any
 
 from workflow.models import Letter
 
@@ -43,31 +44,25 @@ def blocks(letter_html: str) -> list[tuple[str, str, str]]:
     return parser.blocks
 
 
-def to_docx(letter: Letter) -> bytes:
-    """The letter as a Word document, built from its archived HTML."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Pt, RGBColor
-
-    doc = Document()
-    doc.core_properties.title = f"{letter.number}"
+def context(letter: Letter, issue_number: str = "") -> dict[str, Any]:
+    """The template's placeholders from the letter's archived HTML (what was issued)."""
+    out: dict[str, Any] = {"paragraphs": [], "number": letter.number, "kind": letter.kind,
+                           "office": "", "title": "", "to": "", "issuer": "", "date": ""}  # fmt: skip
     for tag, cls, text_ in blocks(letter.html):
-        para = doc.add_paragraph()
-        run = para.add_run(text_)
-        run.font.name = "FangSong"
-        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "仿宋")
-        run.font.size = Pt(16)
         if tag == "h1":
-            run.font.size, run.font.bold = Pt(22), True
-            run.font.color.rgb = RGBColor(0xCC, 0, 0)
-            para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        elif cls == "number":
-            para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        elif cls in ("issuer", "date"):
-            para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            out["title"] = text_
         elif cls == "body":
-            para.paragraph_format.first_line_indent = Pt(32)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+            out["paragraphs"].append(text_)
+        elif cls in ("number", "to", "issuer", "date"):
+            out[cls] = text_
+    out["office"] = out["issuer"]
+    out["issue_number"] = issue_number
+    return out
+
+
+def to_docx(letter: Letter, template: bytes | None = None, issue_number: str = "") -> bytes:
+    """The letter as a Word document: its archived text laid out by ``template`` (by
+    default the shipped GB/T 9704 one)."""
+    from workflow.clock.letters.templates import default_template, render
+
+    return render(template or default_template(), context(letter, issue_number))
