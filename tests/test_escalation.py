@@ -312,7 +312,10 @@ def test_admonition_letter_with_new_final_date_as_html_and_docx(sqlite_world):
         doc = Document(io.BytesIO(to_docx(letter)))
         texts = [p.text for p in doc.paragraphs]
         # GB/T 9704: the office's red header first, then the number, then the title
-        assert texts[0] == "中共浙江省委巡视巡察工作领导小组办公室" and texts[1] == "告诫〔2026〕第0001号"
+        assert (
+            texts[0] == "中共浙江省委巡视巡察工作领导小组办公室"
+            and texts[1] == "告诫〔2026〕第0001号"
+        )
         assert "告诫书" in texts
         assert any("2026年12月9日" in t for t in texts)
         ev = s.scalars(select(Event).where(Event.action == "escalate:admonition")).one()
