@@ -20,7 +20,8 @@ How to read an entry:
   problem lead the user may see), ``evidence`` and ``letter`` (through their issue),
   ``message`` and ``token`` (the user's own), ``unit`` (a unit inside the user's units,
   given as ``?unit=``; on the admin pages, inside the user's *office* units),
-  ``definition`` (any definition version, office only), ``import``
+  ``definition`` (any definition version, office only), ``robot`` (a group robot of a unit
+in the office's reach), ``import``
   (an Excel upload staged by this user), ``round`` and ``team`` (an inspection round or
   team organised in, or targeting, the user's reach), ``rollup`` (a common problem the
   user may see).
@@ -96,6 +97,7 @@ MATRIX: dict[str, Access] = {
     "issues.act": Access("session", scope="issue", service=True),
     "issues.diagram": Access("session", scope="issue"),
     "issues.letter": Access("session", scope="letter"),
+    "issues.letter_docx": Access("session", scope="letter"),
     "issues.create": Access("session", OFFICE, service=True),
     "evidence.upload": Access(
         "session",
@@ -134,6 +136,16 @@ MATRIX: dict[str, Access] = {
     "admin.definition": Access("session", OFFICE, scope="definition"),
     "admin.diagram": Access("session", OFFICE, scope="definition"),
     "admin.check": Access("session", OFFICE),
+    "admin_robots.robots": Access("session", OFFICE, note="robots of the office's units only"),
+    "admin_robots.toggle": Access("session", OFFICE, scope="robot"),
+    "admin_letters.letters": Access(
+        "session", OFFICE, service=True, note="replacing: an office at a root unit only (403)"
+    ),
+    "admin_letters.download": Access("session", OFFICE),
+    "admin_letters.preview": Access("session", OFFICE),
+    "admin_letters.reset": Access(
+        "session", OFFICE, service=True, note="an office at a root unit only (403)"
+    ),
     # ---------------------------------------------------------------- 上下联动 linkage
     "linkage.index": Access("session", READERS),
     "linkage.rounds": Access("session", READERS, service=True, note="creating: office only (403)"),

@@ -64,7 +64,7 @@ def objects(endpoint: str, access: Access, o: dict[str, Any]) -> list[tuple[str,
         return [("token", {"token_id": o["token"]}, {}, {"clerk"})]
     if scope == "definition":
         return [("dv", {"dv_id": o["definition"]}, {}, EVERYONE)]
-    if scope in ("round", "team"):
+    if scope in ("round", "team", "robot"):
         # no rounds or teams in the fixture yet: an unknown one is 404 for everyone allowed
         return [("unknown", {f"{scope}_id": 999_999}, {}, set())]
     if scope == "rollup":  # A, B and L are not common problems: no roll-up page for them
@@ -88,6 +88,9 @@ def extra_args(endpoint: str, label: str) -> dict[str, Any]:
         "static": {"filename": "css/app.css"},
         "issues.act": {"action_name": action},
         "api_issues.act_on_issue": {"action": action},
+        "admin_letters.download": {"kind": "admonition"},
+        "admin_letters.preview": {"kind": "admonition"},
+        "admin_letters.reset": {"kind": "admonition"},
     }.get(endpoint, {})
 
 

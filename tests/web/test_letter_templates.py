@@ -96,7 +96,7 @@ def test_the_office_replaces_a_template_and_the_next_letter_uses_it(client, auth
     auth.login("cityoffice")  # a city office under the province: templates are the province's
     r = client.post("/admin/letters", data={"kind": "admonition", "file": (io.BytesIO(buf.getvalue()), "t.docx")},
                     content_type=DOCX_MIME)  # fmt: skip
-    assert r.status_code == 404
+    assert r.status_code == 403
 
 
 def test_numbers_and_the_office_name_come_from_settings(sqlite_world):

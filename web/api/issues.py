@@ -169,7 +169,7 @@ def _code_id(session: Any, code: str | None, what: str) -> int | None:
 # ------------------------------------------------------------------------------ views
 
 
-@blp.get("/")
+@blp.get("/", strict_slashes=False)  # /api/v1/issues and /api/v1/issues/ alike
 @blp.arguments(IssueListArgsSchema, location="query")
 @blp.response(200, IssuePageSchema)
 def list_issues(args: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +197,7 @@ def list_issues(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@blp.post("/")
+@blp.post("/", strict_slashes=False)
 @blp.arguments(IssueCreateSchema)
 @blp.response(201, IssueSchema)
 def create_issue(args: dict[str, Any]) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def _row(p: queries.Progress, unit: Unit | None = None) -> dict[str, Any]:
     }
 
 
-@blp.get("/")
+@blp.get("/", strict_slashes=False)  # the collection answers with and without the slash
 @blp.response(200, UnitSchema(many=True))
 def list_units() -> list[dict[str, Any]]:
     """The units in your reach (the subtrees of your posts), in tree order."""

@@ -23,6 +23,7 @@ from workflow import audit
 from workflow.clock.letters import KINDS
 from workflow.clock.letters.templates import (
     SAMPLE,
+    UNKNOWN_KIND,
     check_template,
     template_for,
     template_path,
@@ -40,11 +41,11 @@ def _folder() -> str:
 
 
 def _root_office() -> Any:
-    """The user's office post at a root unit (templates are the installation's), or 404."""
+    """The user's office post at a root unit (templates are the installation's), or 403."""
     post = next((m for m in me().memberships if m.role == "office" and m.unit.parent_id is None),
                 None)  # fmt: skip
     if post is None:
-        abort(404)
+        abort(403)
     return post
 
 
@@ -62,15 +63,15 @@ def letters() -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
         post = _root_office()
-        kind = _kind(request.form.get("kind", ""))
+        kind = request.form.get("kind", "")
         upload = request.files.get("file")
         data = upload.read() if upload else b""
-        problem = check_template(data) if data else check_template(b"")
+        problem = UNKNOWN_KIND(kind=kind) if kind not in KINDS else check_template(data)
         if problem is None:
             _keep(kind, data)
             _audit(post, "letter_template_set", kind)
             return redirect(url_for("admin_letters.letters"), 303)
-        errors[kind] = say(problem)
+        errors[kind if kind in KINDS else "_"] = say(problem)
     kinds = [(k, KINDS[k], os.path.exists(template_path(_folder(), k))) for k in KINDS]
     return render("admin/letters.html", "admin/letters.html", 422 if errors else 200,
                   kinds=kinds, errors=errors)  # fmt: skip
