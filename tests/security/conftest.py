@@ -27,8 +27,10 @@ from web import create_app
 from workflow.db import Database
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-USERS = [name for name, _, _ in WORLD_USERS]
-ROLE = {name: roles[0].split("@")[0] for name, _, roles in WORLD_USERS}
+# a leader in charge of 宁波市 only (分管领导): reads its issues, nothing of 杭州市
+EXTRA_USERS = [("nbleader", "宁波市分管领导", ["leader@NB"])]
+USERS = [name for name, _, _ in WORLD_USERS + EXTRA_USERS]
+ROLE = {name: roles[0].split("@")[0] for name, _, roles in WORLD_USERS + EXTRA_USERS}
 CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
@@ -114,6 +116,11 @@ def build_province(template: Any, tmp: Any) -> Province:
     from workflow.org import tokens
 
     world = copy_world(template, tmp)
+    from workflow.org.units import add_user
+
+    with world.db.writing() as s:
+        for name, display, roles in EXTRA_USERS:
+            world.users[name] = add_user(s, name, display, PASSWORD, roles, world.clock()).id
     prov = Province(world, make_app(world, tmp))
     o = prov.objects
     o["A"] = open_issue(world, "HZ-XH-LY")

@@ -31,7 +31,7 @@ SEE_L = {"office", "cityoffice", "discipline"}
 REACH_LY = {"office", "cityoffice", "clerk", "head", "super", "citysuper", "checker_own",
             "discipline", "leader"}  # fmt: skip
 REACH_HB = {"office", "cityoffice", "clerk2", "head2", "citysuper", "discipline", "leader"}
-REACH_NB = {"office", "checker", "discipline", "leader"}  # 宁波市: not the city office's
+REACH_NB = {"office", "checker", "discipline", "leader", "nbleader"}  # not the city office's
 EVERYONE = set(USERS)
 ISSUE_JSON = {"definition": "rectification", "title": "越权测试", "unit": LY,
               "category": "党的建设缺失", "description": "x"}  # fmt: skip

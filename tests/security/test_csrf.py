@@ -32,7 +32,7 @@ def url(prov: Any, rule: Any) -> str:
               "key": "0" * 32, "action_name": "return_to_office", "action": "return_to_office",
               "evidence_id": o["evA"], "letter_id": o["letterA"], "dv_id": o["definition"],
               "code": "HZ-XH-LY", "filename": "css/app.css", "round_id": 999_999,
-              "team_id": 999_999}  # fmt: skip
+              "team_id": 999_999, "robot_id": 999_999, "kind": "admonition"}  # fmt: skip
     with prov.app.test_request_context():
         return url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
 
