@@ -465,7 +465,7 @@ ISSUE_COLS = (
     "description", "supervising_leader", "person_in_charge", "deadline_type", "due_on", "due_at",
     "due_provisional", "progress", "completion", "warning_level", "rules_written",
     "money_recovered", "people_handled", "relapse_count", "checker_id", "cases_opened",
-    "sanctions", "org_measures", "data", "opened_at", "closed_at", "updated_at",
+    "sanctions", "org_measures", "data", "opened_at", "closed_at", "updated_at", "sample_key",
 )  # fmt: skip
 CLOCK_COLS = (
     "id", "issue_id", "clock", "generation", "status", "started_at", "due_at", "original_due_at",
@@ -561,6 +561,7 @@ class _IssueGen:
                 100 if st.kind == "closed" else rng.choice((0, 30, 60)),
                 "已完成" if st.kind == "closed" else "未完成", "green", 0, "0", 0, 0, None, 0, 0,
                 0, {}, opened, closed_at, opened + timedelta(days=steps * 3),
+                rng.randrange(2**31),
             )  # fmt: skip
 
     def events(self) -> Iterator[tuple]:

@@ -216,9 +216,21 @@ def test_spotcheck_queue_and_reverse_sample(client, auth, app, sqlite_world, iss
         db.execute(
             Issue.__table__.update().values(stage="closed", state="closed", state_kind="closed")
         )
+        db.commit()
         own = db.get(User, sqlite_world.users["checker_own"])
         other = db.get(User, sqlite_world.users["checker"])
         assert queries.reverse_check_sample(db, own, 10) == []  # 回避: never the own unit
+        assert "回避" in str(queries.reverse_check(db, own, 10).reason)
+        # a 宁波 checker reaches 宁波 only: 杭州's items are not theirs to check ...
+        assert queries.reverse_check_sample(db, other, 10) == []
+        assert queries.reverse_check(db, other, 10).reason.code == "reverse_none_closed"
+    # ... until they serve on a team inspecting 西湖区 (交叉巡察)
+    from tests.web.test_linkage_pages import make_round
+
+    make_round(sqlite_world, targets=["HZ-XH"], members=["checker"])
+    with app.test_request_context("/"):
+        db = get_session()
+        other = db.get(User, sqlite_world.users["checker"])
         assert [i.id for i in queries.reverse_check_sample(db, other, 10)] == [issue_id]
 
 
@@ -321,3 +333,32 @@ def test_bell_count_and_mark_read(client, auth, sqlite_world, clock):
     auth.logout()
     auth.login("clerk2")
     assert client.post(f"/inbox/{msg_id}/read", headers=HX).status_code == 404
+
+
+def test_a_province_checker_samples_the_whole_province_uniformly(app, sqlite_world, monkeypatch):
+    """The reach of a province post is the whole province (not "everything but its own
+    subtree"), and the seek path (many candidates) draws every item about equally often."""
+    from tests.web.conftest import open_issue
+    from workflow.models import Membership
+    from workflow.queries import reverse_checks
+
+    ids = [open_issue(sqlite_world, unit) for unit in ("HZ-XH-LY", "HZ-SC-HB", "NB-HS") * 4]
+    with sqlite_world.db.writing() as s:
+        s.execute(Issue.__table__.update().values(stage="closed", state="closed",
+                                                 state_kind="closed"))  # fmt: skip
+        s.add(Membership(user_id=sqlite_world.users["checker"], role="spot_check",
+                         unit_id=sqlite_world.units["ZJ"]))  # fmt: skip
+    with app.test_request_context("/"):
+        db = get_session()
+        checker = db.get(User, sqlite_world.users["checker"])
+        exact = queries.reverse_check(db, checker, 5, seed=1)
+        assert len(exact.issues) == 5 and {i.id for i in exact.issues} <= set(ids)
+        monkeypatch.setattr(reverse_checks, "SMALL", 0)  # as at a million issues: index seeks
+        seen: dict[int, int] = {}
+        for seed in range(150):
+            for issue in queries.reverse_check(db, checker, 3, seed=seed).issues:
+                seen[issue.id] = seen.get(issue.id, 0) + 1
+        # 回避 keeps a reviewer from their own unit's items, not from those below it: the
+        # 宁波 post does not recuse 海曙区's items, so every closed item is drawn
+        assert set(seen) == set(ids)
+        assert min(seen.values()) >= 0.3 * max(seen.values())  # no item starved of draws

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,8 @@ class Issue(Base):
     __table_args__ = (
         Index("ix_issue_unit_path_state", "unit_path", "state"),
         Index("ix_issue_open_due", "is_open", "due_at"),
+        # reverse checks draw closed items in sample_key order from a random point
+        Index("ix_issue_stage_sample", "stage", "sample_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +59,8 @@ class Issue(Base):
     )  # rectification|problem_lead|common_problem
     definition_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"))
     state: Mapped[str] = mapped_column(String(64))
+    # a random key fixed at insert: a uniform sample is a seek to random points in it
+    sample_key: Mapped[int | None] = mapped_column(Integer, default=lambda: _sample_key())
     stage: Mapped[str] = mapped_column(String(32))
     state_kind: Mapped[str] = mapped_column(String(16))  # open | closed | ongoing
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -158,3 +163,8 @@ class Evidence(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     uploaded_at: Mapped[datetime]
+
+
+def _sample_key() -> int:
+    """A uniformly random key in [0, 2**31) for :attr:`Issue.sample_key`."""
+    return secrets.randbelow(2**31)

@@ -83,10 +83,10 @@ from workflow.queries.progress import (
 from workflow.queries.queues import (
     checker_queue,
     my_work,
-    reverse_check_sample,
     supervisor_queue,
     waiting_clause,
 )
+from workflow.queries.reverse_checks import Sample, reverse_check, reverse_check_sample
 from workflow.queries.statistics import (
     Statistics,
     statistics,
@@ -150,6 +150,8 @@ __all__ = [
     "paginate",
     "Progress",
     "reachable_units",
+    "Sample",
+    "reverse_check",
     "reverse_check_sample",
     "root_units",
     "round_clause",

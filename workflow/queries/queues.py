@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -12,8 +11,8 @@ from sqlalchemy.orm import Session
 from workflow.definition import Definition
 from workflow.definition.registry import definition_of
 from workflow.models import DefinitionVersion, Issue, Unit, User
-from workflow.org.scope import UNIT_ROLES, is_recused, membership_clause, path_range, visible_clause
-from workflow.queries.common import COUNTED_KIND, Page, paginate
+from workflow.org.scope import UNIT_ROLES, membership_clause, visible_clause
+from workflow.queries.common import Page, paginate
 
 
 @lru_cache(maxsize=128)
@@ -94,27 +93,3 @@ def supervisor_queue(session: Session, user: User, page: int = 1) -> Page:
 def checker_queue(session: Session, user: User, page: int = 1) -> Page:
     """Follow-up visits assigned to ``user`` as a spot-check team member."""
     return my_work(session, user, page, roles=("spot_check",))
-
-
-def reverse_check_sample(
-    session: Session, user: User, n: int = 10, seed: int | None = None
-) -> list[Issue]:
-    """A random sample of closed items for reverse checks, never of the reviewer's own unit.
-
-    Drawn among closed (已销号) rectification issues outside every spot-check post's unit and
-    the units above it; the ids are sampled in SQL, then checked with :func:`is_recused`.
-    """
-    posts = [m for m in user.memberships if m.role == "spot_check"]
-    if not posts:
-        return []
-    conds = [Issue.kind == COUNTED_KIND, Issue.restricted.is_(False), Issue.stage == "closed"]
-    for m in posts:
-        conds += [
-            not_(path_range(Issue.unit_path, m.unit.path)),
-            not_(_own_unit(m.unit)),
-        ]
-    ids = list(session.scalars(select(Issue.id).where(*conds).order_by(Issue.id).limit(5000)))
-    rng = random.Random(seed)
-    chosen = rng.sample(ids, min(n, len(ids)))
-    issues = session.scalars(select(Issue).where(Issue.id.in_(chosen)).order_by(Issue.id)).all()
-    return [i for i in issues if not any(is_recused(m.unit, i) for m in posts)]

@@ -28,6 +28,6 @@ def spotcheck() -> Response:
     """Follow-ups assigned to me, and a random sample of closed items to check again."""
     db, user = get_session(), me()
     page = queries.checker_queue(db, user, page_arg())
-    sample = queries.reverse_check_sample(db, user, 10)
+    sample = queries.reverse_check(db, user, 10)
     return render("queues/spotcheck.html", "queues/_list.html", page=page, sample=sample,
                   target="spotcheck")  # fmt: skip
