@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.models import Issue, Round, User
-from workflow.org.scope import visible_clause
+from workflow.models import Issue, Round, Team, TeamTarget, Unit, User
+from workflow.org.scope import path_range, visible_clause
 from workflow.queries.common import (
     LEDGER_KINDS,
     PAGE_SIZE,
@@ -66,9 +66,30 @@ def categories(session: Session, user: User) -> list[str]:
     )
 
 
-def rounds(session: Session) -> list[Round]:
-    """Every inspection round, newest first."""
-    return list(session.scalars(select(Round).order_by(Round.id.desc())))
+def rounds(session: Session, user: User | None = None) -> list[Round]:
+    """The inspection rounds ``user`` has to do with (every round without one), newest first.
+
+    A round concerns someone when it is organised by a unit on the path of one of their
+    posts (above it, the post's unit, or below it) or inspects such a unit: a township
+    clerk of 杭州 is offered the province's and 杭州's rounds, never 宁波's.
+    """
+    stmt = select(Round).order_by(Round.id.desc())
+    if user is not None:
+        stmt = stmt.where(_concerns(user))
+    return list(session.scalars(stmt))
+
+
+def _concerns(user: User) -> ColumnElement[bool]:
+    """SQL: the round is organised on, or inspects a unit on, the path of a post of ``user``."""
+    units = [m.unit for m in user.memberships]
+    above = sorted({int(x) for u in units for x in u.path.strip("/").split("/") if x})
+    below = select(Unit.id).where(or_(false(), *[path_range(Unit.path, u.path) for u in units]))
+    near = or_(Unit.id.in_(above), Unit.id.in_(below)) if units else false()
+    on_path = select(Unit.id).where(near)
+    targeted = select(Team.round_id).join(TeamTarget, TeamTarget.team_id == Team.id).where(
+        TeamTarget.unit_id.in_(on_path)
+    )
+    return or_(Round.organiser_unit_id.in_(on_path), Round.id.in_(targeted))
 
 
 def issue_list(

@@ -213,7 +213,7 @@ def create() -> Any:
         except service.Denied as exc:
             db.rollback()
             errors = {"unit": [say(exc)]}
-    rounds = queries.rounds(db)
+    rounds = queries.rounds(db, me())
     status = 422 if errors else 200
     return render_template("issues/new.html", values=values, errors=errors, kind=kind,
                            rounds=rounds, kinds=OPEN_KINDS,

@@ -39,6 +39,6 @@ def index() -> Response:
         rows = queries.unit_progress(db, user, [r.id for r in roots], now(), f)
         trail = []
     # the fragment (drill-down, filter, the 60 s refresh) has no round filter to fill
-    rounds = [] if is_htmx() else queries.rounds(db)
+    rounds = [] if is_htmx() else queries.rounds(db, user)
     return render("board/index.html", "board/_board.html", summary=summary, rows=rows,
                   unit=unit, trail=trail, rounds=rounds, f=f)  # fmt: skip

@@ -45,7 +45,7 @@ def index() -> Response:
 
 def _choices(db: Session, user: User) -> dict[str, Any]:
     """What the filter and bulk forms of the full page offer."""
-    return {"sorts": list(queries.SORTS), "rounds": queries.rounds(db),
+    return {"sorts": list(queries.SORTS), "rounds": queries.rounds(db, user),
             "categories": _categories(db, user), "units": queries.unit_choices(db, user),
             "bulk": list(BULK)}  # fmt: skip
 

@@ -89,5 +89,5 @@ def index() -> Response:
     overdue = bars(sorted(((p.name, p.overdue) for p in per_unit), key=lambda x: -x[1])[:12])
     cats = bars([(c, n) for c, n, _ in s.by_category[:12]])
     return render("stats/index.html", "stats/_figures.html", s=s, f=f, unit=unit,
-                  rounds=queries.rounds(db), units=queries.unit_choices(db, user), overdue=overdue,
+                  rounds=queries.rounds(db, user), units=queries.unit_choices(db, user), overdue=overdue,
                   cats=cats, trend=line(s.monthly), W=W, H=H, PAD=PAD)  # fmt: skip
