@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -36,6 +35,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from web.database import get_session, now
+from web.redirects import safe_path
 from workflow.models import LoginAttempt, User
 from workflow.org import sessions
 from workflow.org.sessions import REHASH_ONLY
@@ -151,16 +151,8 @@ def _too_many(username: str, address: str) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    parts = urlsplit(target or "")
-    if (
-        not target
-        or parts.scheme
-        or parts.netloc
-        or not target.startswith("/")
-        or target.startswith("//")
-    ):
-        return url_for("home.index")
-    return target
+    """Where to go after the login: ``next`` if it is a path on this site, else home."""
+    return safe_path(target, url_for("home.index"))
 
 
 @bp.route("/login", methods=("GET", "POST"))

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from web import auth, locale
 from web.htmx import is_htmx
+from web.redirects import safe_path
 
 csrf = CSRFProtect()
 
@@ -166,10 +167,7 @@ def init_app(app: Flask) -> None:
         lang = request.form.get("lang", "zh")
         lang = lang if lang in locale.LANGS else "zh"
         session["lang"] = lang
-        back = request.form.get("next") or "/"
-        response = app.redirect(
-            back if back.startswith("/") and not back.startswith("//") else "/", 303
-        )
+        response = app.redirect(safe_path(request.form.get("next"), "/"), 303)
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
         return response
 
