@@ -39,3 +39,29 @@ def test_demo_province(sqlite_database):
         assert s.scalar(select(func.count()).select_from(Membership)) > 500
         assert audit.verify(s).ok
         assert not is_empty(s)
+
+
+def test_demo_evidence_files_are_real_and_accepted(sqlite_database, tmp_path):
+    """Every demo evidence row has a stored file of an accepted type whose SHA-256 is the
+    row's, so a demo download answers the file instead of 404."""
+    import hashlib
+
+    from workflow.demo.steps import write_evidence_files
+    from workflow.models import Evidence
+    from workflow.service.evidence import TYPES, sniff_bytes
+
+    db = sqlite_database
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    with db.writing() as s:
+        seed_from_packages(s, years=[2025, 2026])
+    build(db, now, issues_per_county=6, max_counties=3)
+    folder = tmp_path / "uploads"
+    with db.reading() as s:
+        written = write_evidence_files(s, str(folder))
+        rows = list(s.scalars(select(Evidence)))
+        assert rows and written == len(rows)
+        assert write_evidence_files(s, str(folder)) == 0  # a second run writes nothing again
+    for ev in rows:
+        data = (folder / ev.stored_name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == ev.sha256 and len(data) == ev.size
+        assert TYPES[sniff_bytes(data)] == ev.content_type and ev.filename.endswith(".pdf")

@@ -29,12 +29,24 @@ def demo_command(if_empty: bool, seed: int, issues_per_county: int, now_text: st
         raise click.ClickException("the database already has data; use a fresh instance")
     now = parse_now(now_text)
     demo = build(database, now, seed=seed, issues_per_county=issues_per_county)
-    click.echo(f"demo loaded: {demo.units} units, {demo.issues} issues, {demo.actions} actions")
+    files = _write_files(database)
+    click.echo(f"demo loaded: {demo.units} units, {demo.issues} issues, {demo.actions} actions, "
+               f"{files} evidence files")  # fmt: skip
     for note in demo.notes:
         click.echo(f"  linkage story: {note}")
     click.echo(f"demo accounts (password for all: {DEMO_PASSWORD}):")
     for username, role, unit in demo.accounts:
         click.echo(f"  {username:22} {role:11} {unit}")
+
+
+def _write_files(database: object) -> int:
+    """The demo evidence rows' files, in the upload folder (sealed when EVIDENCE_CIPHER says)."""
+    from web.evidence_files import storage
+    from workflow.demo.steps import write_evidence_files
+
+    where = storage()
+    with database.reading() as session:  # type: ignore[attr-defined]
+        return write_evidence_files(session, where["folder"], where["keyring"])
 
 
 def _print_accounts_hint() -> None:

@@ -136,7 +136,7 @@ class Lifecycle:
     ) -> tuple[datetime, str] | None:
         """Request, attest and accept the close-out (up to ``stop``); the instant and grade."""
         rng = self.rng
-        add_evidence(self.session, issue, clerk, t, "整改会议纪要.txt")
+        add_evidence(self.session, issue, clerk, t, "整改会议纪要.pdf")
         t += self._step(5)
         if not self._act(
             issue,

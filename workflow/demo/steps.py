@@ -47,14 +47,61 @@ def settle_lead(
         act(lead, "send_feedback", disc, feed, note=feedback)
 
 
+def demo_pdf(number: str) -> bytes:
+    """A one-page PDF standing for an evidence file of issue ``number`` (the same bytes for
+    the same number, so the row's SHA-256 and the file written later agree)."""
+    text = f"Rectiflow demo evidence - {number}".encode("ascii", "replace")
+    stream = b"BT /F1 14 Tf 72 760 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+def write_evidence_files(session: Session, folder: str, keyring: Any = None) -> int:
+    """Write the demo's evidence files into ``folder`` (those not there yet); how many."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from workflow.service import vault
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    written = 0
+    rows = session.execute(select(Evidence.stored_name, Issue.number)
+                           .join(Issue, Issue.id == Evidence.issue_id))  # fmt: skip
+    for stored_name, number in rows:
+        path = Path(folder) / stored_name
+        if not path.exists():
+            vault.write_new(path, demo_pdf(number), keyring)
+            written += 1
+    return written
+
+
 def add_evidence(session: Session, issue: Issue, user: User, at: datetime, filename: str) -> None:
-    """Record a tiny, real evidence file row uploaded by ``user``, with its audit event."""
-    body = f"{issue.number} 整改佐证材料（示例）".encode()
+    """Record a small, real evidence file (a PDF, written by :func:`write_evidence_files`)
+    uploaded by ``user``, with its audit event."""
+    body = demo_pdf(issue.number)
     ev = Evidence(
         issue_id=issue.id,
         filename=filename,
-        stored_name=secrets.token_hex(16),
-        content_type="text/plain",
+        stored_name=secrets.token_hex(20),
+        content_type="application/pdf",
         size=len(body),
         sha256=hashlib.sha256(body).hexdigest(),
         uploaded_by=user.id,

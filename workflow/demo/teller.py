@@ -186,7 +186,7 @@ class Teller:
         for action, user, data in steps:
             t += timedelta(days=3)
             self.act(issue, action, user, t, **data)
-        add_evidence(self.s, issue, clerk, t, "清退凭证及制度文件.txt")
+        add_evidence(self.s, issue, clerk, t, "清退凭证及制度文件.pdf")
         closing: list[tuple[str, User, dict[str, Any]]] = [
             (
                 "request_closeout",
