@@ -206,6 +206,23 @@ def add_member(
     return row
 
 
+def _target_refusal(
+    session: Session, user: User, team: Team, target: Unit, settings: LinkageSettings
+) -> tuple[Message, dict[str, Any]] | None:
+    """Why ``target`` may not join ``team``'s targets, with the denied event's data; or None.
+
+    Outside the acting office's reach, or 回避: a member comes from it.
+    """
+    data: dict[str, Any] = {"target": target.code, "scope": settings.recusal_scope}
+    if not in_reach(user, target):
+        return TARGET_OUTSIDE(unit=target.name), data
+    for person in _members(session, team):
+        reason = first_conflict(person, [target], settings.recusal_scope)
+        if reason:
+            return reason, {**data, "person": person.username}
+    return None
+
+
 def add_target(
     session: Session,
     team: Team,
@@ -228,23 +245,10 @@ def add_target(
     )
     if existing is not None:
         return existing
-    if not in_reach(user, target):
-        outside = TARGET_OUTSIDE(unit=target.name)
-        data = {"target": target.code, "scope": settings.recusal_scope}
-        raise _refuse(session, user, member, "team_target_add", now, team, outside, data)
-    for person in _members(session, team):
-        reason = first_conflict(person, [target], settings.recusal_scope)
-        if reason:
-            raise _refuse(
-                session,
-                user,
-                member,
-                "team_target_add",
-                now,
-                team,
-                reason,
-                {"target": target.code, "person": person.username, "scope": settings.recusal_scope},
-            )
+    refusal = _target_refusal(session, user, team, target, settings)
+    if refusal is not None:
+        reason, data = refusal
+        raise _refuse(session, user, member, "team_target_add", now, team, reason, data)
     row = TeamTarget(
         team_id=team.id,
         unit_id=target.id,
