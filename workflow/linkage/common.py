@@ -15,12 +15,17 @@ from workflow import audit
 from workflow.messages import N_, Message, Text
 from workflow.models import Issue, Membership, Round, Team, TeamTarget, Unit, User
 from workflow.org.scope import path_range
+from workflow.queries.admin import round_clause
 
 NO_UNIT = Text("linkage_no_unit", N_("no unit %(unit)r"))
 NO_ROUND = Text("linkage_no_round", N_("no round %(round)r"))
 NO_TEAM = Text("linkage_no_team", N_("no team %(team)s"))
 OFFICE_ONLY = Text(
     "linkage_office_only", N_("only the inspection office of %(unit)s or above may do this")
+)
+ROUND_OUTSIDE = Text(
+    "linkage_round_outside_reach",
+    N_("round %(round)s is neither organised in nor inspecting your inspection office's units"),
 )
 # several things wrong with one form, each already a message; joined as they always were
 SEVERAL = Text("linkage_several_errors", N_("%(errors)s"))
@@ -84,6 +89,29 @@ def require_office(user: User, unit: Unit, refusal: Text = OFFICE_ONLY) -> Membe
     if member is None:
         raise Refused(refusal(unit=unit.name))
     return member
+
+
+def office_units(user: User) -> list[Unit]:
+    """The units of the user's office posts: what their reach is the subtrees of."""
+    return [m.unit for m in user.memberships if m.role == "office"]
+
+
+def in_reach(user: User, unit: Unit) -> bool:
+    """Whether ``unit`` lies in the subtree of one of the user's office posts."""
+    return office_post(user, unit.path) is not None
+
+
+def require_round(session: Session, user: User, rnd: Round, refusal: Text = ROUND_OUTSIDE) -> None:
+    """Refuse (``refusal`` of the round) a round outside the user's office reach.
+
+    The reach is the one the 上下联动 pages read rounds by (``round_clause``): a round
+    organised in the office's subtree or inspecting a unit there, so an office names only
+    rounds it can see — never another city's round.
+    """
+    reach = office_units(user)
+    seen = reach and session.scalar(select(Round.id).where(Round.id == rnd.id, round_clause(reach)))
+    if not seen:
+        raise Refused(refusal(round=rnd.code))
 
 
 def several(errors: list[Message]) -> Message:

@@ -15,10 +15,17 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import service
-from workflow.linkage.common import Refused, copy_fields, resolve_unit, system_event
+from workflow.linkage.common import (
+    Refused,
+    copy_fields,
+    require_office,
+    resolve_unit,
+    system_event,
+)
 from workflow.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
 from workflow.messages import N_, Message, Text
 from workflow.models import Issue, Unit, User
+from workflow.org.scope import can_see
 
 UNKNOWN_KEYS = Text("linkage_push_unknown_keys", N_("unknown rule keys: %(keys)s"))
 EMPTY_RULE = Text(
@@ -31,6 +38,13 @@ NO_SUCH_CODE = Text(
 )
 NOTHING_MATCHES = Text("linkage_push_no_match", N_("no unit under %(scope)s matches the rule"))
 CLOSED_ROOT = Text("linkage_push_closed", N_("common problem %(number)s is closed; open a new one"))
+SOURCE_OUTSIDE = Text(
+    "linkage_push_source_outside", N_("finding %(number)s lies outside your scope")
+)
+ONLY_PUSH = Text(
+    "linkage_office_only_push",
+    N_("only the inspection office of %(unit)s or above may push its findings down"),
+)
 NOT_ADDED = Text("linkage_push_not_added", N_("%(number)s is %(state)s; %(codes)s not added"))
 
 
@@ -138,7 +152,11 @@ def push_down(
     actions through ``workflow.service.act`` — pushing again only adds what is missing.
     """
     rule_ = PushRule.of(rule)
+    if isinstance(source, Issue) and not can_see(user, source):
+        raise Refused(SOURCE_OUTSIDE(number=source.number))
     root = _root_problem(session, source, user, now)
+    # every target lies under the root, so an office over the root reaches them all
+    require_office(user, root.unit, ONLY_PUSH)
     if root.state_kind == "closed":
         raise Refused(CLOSED_ROOT(number=root.number))
     units, notes = matching_units(session, rule_, root.unit)

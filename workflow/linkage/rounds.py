@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from workflow.linkage.common import (
     linkage_event,
     require_office,
+    require_round,
     resolve_round,
     resolve_unit,
     several,
@@ -35,6 +36,10 @@ CODE_TAKEN = Text("linkage_round_code_taken", N_("code %(code)r is taken"))
 NAME_REQUIRED = Text("linkage_round_name_required", N_("name: required"))
 BAD_KIND = Text("linkage_round_bad_kind", N_("kind %(kind)r: one of %(kinds)s"))
 BAD_LEVEL = Text("linkage_round_bad_level", N_("level %(level)r: one of %(levels)s"))
+PREVIOUS_OUTSIDE = Text(
+    "linkage_round_previous_outside_reach",
+    N_("previous_round: round %(round)s lies outside your inspection office's reach"),
+)
 ENDS_BEFORE = Text("linkage_round_ends_before_start", N_("ends_on is before starts_on"))
 
 
@@ -62,6 +67,9 @@ def create_round(
     prev = resolve_round(session, previous_round) if previous_round is not None else None
     if errors:
         raise ValueError(several(errors))
+    if prev is not None:
+        # a relay follows a round the office can see, never another city's (Refused)
+        require_round(session, user, prev, PREVIOUS_OUTSIDE)
     rnd = Round(
         code=code.strip(),
         name=name.strip(),

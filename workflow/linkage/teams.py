@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from workflow.linkage.common import (
     Refused,
+    in_reach,
     linkage_event,
     require_office,
     resolve_round,
@@ -24,7 +25,7 @@ from workflow.linkage.common import (
 )
 from workflow.linkage.recusal import first_conflict
 from workflow.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
-from workflow.messages import N_, Text
+from workflow.messages import N_, Message, Text
 from workflow.models import Membership, Round, Team, TeamMember, TeamTarget, Unit, User
 
 __all__ = ["add_member", "add_target", "form_team"]
@@ -43,6 +44,28 @@ ONLY_TARGETS = Text(
     N_("only the inspection office of %(unit)s or above may choose its targets"),
 )
 
+TARGET_OUTSIDE = Text(
+    "linkage_team_target_outside_reach",
+    N_("target: %(unit)s lies outside your inspection office's reach"),
+)
+MEMBER_OUTSIDE = Text(
+    "linkage_team_member_outside_reach",
+    N_("member: %(name)s holds no post within your inspection office's reach"),
+)
+LEADER_OUTSIDE = Text(
+    "linkage_team_leader_outside_reach",
+    N_("leader: %(name)s holds no post within your inspection office's reach"),
+)
+
+
+def _person_in_reach(user: User, person: User) -> bool:
+    """Whether ``person`` holds a post inside one of the acting office's subtrees.
+
+    An office staffs its teams with cadres it answers for; a cadre of another city is
+    borrowed through that city's (or the province's) office, never named directly.
+    """
+    return any(in_reach(user, m.unit) for m in person.memberships)
+
 
 def form_team(
     session: Session,
@@ -58,6 +81,9 @@ def form_team(
     member = require_office(user, round_.organiser, ONLY_FORM)
     if not (name or "").strip():
         raise ValueError(NAME_REQUIRED())
+    if leader is not None and not _person_in_reach(user, leader):
+        # before the team exists: a refused leader leaves no team behind
+        raise Refused(LEADER_OUTSIDE(name=leader.display_name))
     team = Team(round_id=round_.id, name=name.strip(), leader_id=leader.id if leader else None)
     session.add(team)
     session.flush()
@@ -146,7 +172,10 @@ def add_member(
     )
     if existing is not None:
         return existing
-    reason = first_conflict(person, _targets(session, team), settings.recusal_scope)
+    reason: Message | None = None
+    if not _person_in_reach(user, person):
+        reason = MEMBER_OUTSIDE(name=person.display_name)
+    reason = reason or first_conflict(person, _targets(session, team), settings.recusal_scope)
     if reason:
         raise _refuse(
             session,
@@ -177,6 +206,23 @@ def add_member(
     return row
 
 
+def _target_refusal(
+    session: Session, user: User, team: Team, target: Unit, settings: LinkageSettings
+) -> tuple[Message, dict[str, Any]] | None:
+    """Why ``target`` may not join ``team``'s targets, with the denied event's data; or None.
+
+    Outside the acting office's reach, or 回避: a member comes from it.
+    """
+    data: dict[str, Any] = {"target": target.code, "scope": settings.recusal_scope}
+    if not in_reach(user, target):
+        return TARGET_OUTSIDE(unit=target.name), data
+    for person in _members(session, team):
+        reason = first_conflict(person, [target], settings.recusal_scope)
+        if reason:
+            return reason, {**data, "person": person.username}
+    return None
+
+
 def add_target(
     session: Session,
     team: Team,
@@ -199,19 +245,10 @@ def add_target(
     )
     if existing is not None:
         return existing
-    for person in _members(session, team):
-        reason = first_conflict(person, [target], settings.recusal_scope)
-        if reason:
-            raise _refuse(
-                session,
-                user,
-                member,
-                "team_target_add",
-                now,
-                team,
-                reason,
-                {"target": target.code, "person": person.username, "scope": settings.recusal_scope},
-            )
+    refusal = _target_refusal(session, user, team, target, settings)
+    if refusal is not None:
+        reason, data = refusal
+        raise _refuse(session, user, member, "team_target_add", now, team, reason, data)
     row = TeamTarget(
         team_id=team.id,
         unit_id=target.id,

@@ -13,7 +13,8 @@ Errors, and what the caller should do with them:
   appended: commit to keep it.  Nothing else was written.
 - :class:`Conflict` — the caller's version is stale; nothing was written; ``changes`` lists
   what happened since.
-- :class:`~workflow.service.fields.ValidationFailed` — per-field messages; nothing was written.
+- :class:`~workflow.service.fields.ValidationFailed` — per-field messages (also a unit or
+  checker outside the actor's reach, :mod:`workflow.service.field_scope`); nothing was written.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from workflow.service.effects import (
     store_implicit,
 )
 from workflow.service.errors import ActResult, Conflict, Denied, GuardFailed, NotFound
+from workflow.service.field_scope import check_field_scope
 from workflow.service.fields import ValidationFailed, clean_data
 from workflow.service.guards import (
     OUTSIDE_SCOPE,
@@ -96,6 +98,8 @@ def act(
     members = _members(session, d, action, issue, user, now)
     clean = clean_data(session, action.fields, data)
     check_checker(session, action, issue, clean)
+    # the units and checker named must lie in the actor's reach, as when opening an issue
+    check_field_scope(session, action, issue, user, clean)
     member = check_guards(session, d, action, issue, user, members, clean, now)
     seen = issue.version
     try:

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from workflow import audit, service
 from workflow.linkage.common import (
     Refused,
+    in_reach,
     office_event,
     require_office,
+    require_round,
     resolve_round,
     resolve_unit,
 )
@@ -32,6 +34,11 @@ from workflow.models import Issue, Membership, Round, SpecialCheck, Unit, User
 
 CHECKS_ITSELF = Text(
     "linkage_check_recusal", N_("回避: %(checker)s lies inside %(target)s and may not check it")
+)
+
+CHECKER_OUTSIDE = Text(
+    "linkage_check_checker_outside_reach",
+    N_("checker: %(unit)s lies outside your inspection office's reach"),
 )
 
 
@@ -86,6 +93,11 @@ def run_special_check(
     if checker.path.startswith(target.path):
         raise Refused(CHECKS_ITSELF(checker=checker.name, target=target.name))
     member = require_office(user, target)
+    if not in_reach(user, checker):
+        # the office checks in its own name or a unit below it, never as another city
+        raise Refused(CHECKER_OUTSIDE(unit=checker.name))
+    if r is not None:
+        require_round(session, user, r)
     marks = _pass_marks(settings, thresholds)
     q = rectification_quality(session, target.id, now)
     on_time, due = leads_on_time(session, target, now, marks.lead_feedback_days, None)

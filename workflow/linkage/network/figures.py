@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from workflow.linkage.common import (
     office_event,
     require_office,
+    require_round,
     resolve_round,
     resolve_unit,
     several,
@@ -54,6 +55,8 @@ def enter_figure(
     u = resolve_unit(session, unit)
     r = resolve_round(session, rnd) if rnd is not None else None
     member = require_office(user, u)
+    if r is not None:
+        require_round(session, user, r)  # a figure of another city's round: Refused
     row, old = _store_figure(session, r, u, metric, value, source.strip(), user, now)
     office_event(
         session,
