@@ -299,3 +299,30 @@ def test_push_down_of_a_problem_outside_the_offices_reach_is_refused(world):
         )
     with world.db.reading() as s:
         assert s.scalar(select(func.count()).where(Issue.parent_id == cp)) == 0
+
+
+def test_opening_holds_every_unit_and_the_round_it_names_to_the_opener_reach(sqlite_world):
+    """A city office opens in its own city only — the lead unit was checked before; the
+    inspected unit, the supporting units and the round it names are checked now."""
+    import pytest
+
+    from workflow import service
+    from workflow.models import Round
+
+    with sqlite_world.db.writing() as s:
+        s.add(Round(code="NB-R9", name="宁波市委第九轮巡察", kind="xuncha", level="city",
+                    organiser_unit_id=sqlite_world.units["NB"]))  # fmt: skip
+    base = {"title": "跨市", "unit": "HZ-XH-LY", "category": "党的建设缺失", "description": "x"}
+    for extra, field in (({"inspected_unit": "NB"}, "inspected_unit"),
+                         ({"supporting_units": ["NB-HS"]}, "supporting_units"),
+                         ({"round": "NB-R9"}, "round")):  # fmt: skip
+        with sqlite_world.db.writing() as s:
+            with pytest.raises(service.ValidationFailed) as refused:
+                service.open_issue(s, "rectification", {**base, **extra},
+                                   sqlite_world.user(s, "cityoffice"), sqlite_world.clock())  # fmt: skip
+            assert field in refused.value.errors, refused.value.errors
+    with sqlite_world.db.writing() as s:  # the province office may name them all
+        issue = service.open_issue(s, "rectification", {**base, "inspected_unit": "NB",
+                                   "supporting_units": ["NB-HS"], "round": "NB-R9"},
+                                   sqlite_world.user(s, "office"), sqlite_world.clock())  # fmt: skip
+        assert issue.id

@@ -2,8 +2,9 @@
 
 Opening an issue is refused unless the opener holds an inspection-office post at or above
 its unit; an action that names a unit (``reassign``'s lead unit, ``fan_out``'s units) or a
-checker hands work to them just as opening does, so it is held to the same rule — the
-very function opening uses (``opening._office_member``), not a copy of it.  A refusal is
+checker hands work to them just as opening does, so it is held to the same rule — one
+function (:func:`office_member`) for both.  Opening holds the units and the round it names
+besides the lead unit (inspected unit, supporting units) to it too (:func:`check_open_scope`).  A refusal is
 a :class:`~workflow.service.fields.ValidationFailed` naming the field (422), raised before
 anything is written.  Must not import flask.
 """
@@ -18,10 +19,9 @@ from sqlalchemy.orm import Session
 
 from workflow.definition import Action
 from workflow.messages import N_, Message, Text
-from workflow.models import Issue, Unit, User
+from workflow.models import Issue, Membership, Round, Team, TeamTarget, Unit, User
 from workflow.org.scope import is_recused
 from workflow.service.fields import ValidationFailed
-from workflow.service.opening import _office_member
 
 UNIT_OUTSIDE = Text(
     "service_field_unit_outside_reach",
@@ -38,6 +38,59 @@ CHECKER_OUTSIDE = Text(
         "(a city's office may not send another city's checkers)"
     ),
 )
+
+
+ROUND_OUTSIDE = Text(
+    "service_round_outside_reach",
+    N_("round %(code)s is neither organised in nor inspecting the units of your inspection office"),
+)
+
+
+def office_member(user: User | None, unit: Unit) -> Membership | None:
+    """The user's inspection-office post at or above ``unit``, if any (the opening rule)."""
+    if user is None:
+        return None
+    for m in user.memberships:
+        if m.role == "office" and unit.path.startswith(m.unit.path):
+            return m
+    return None
+
+
+def check_open_scope(
+    session: Session, user: User | None, clean: Mapping[str, Any], rounds: dict[int, bool]
+) -> None:
+    """The inspected unit, the supporting units and the round of a new issue lie in reach.
+
+    ``rounds`` caches each round's verdict across the rows of one batch (an import names
+    the same round on every row).
+    """
+    if user is None:  # the system opening (imports run as their office, children as parents')
+        return
+    errors: dict[str, list[str]] = {}  # Messages (a Message is a str)
+    inspected = clean.get("inspected_unit")
+    if inspected is not None and office_member(user, inspected) is None:
+        errors["inspected_unit"] = [UNIT_OUTSIDE(code=inspected.code)]
+    outside = sorted(
+        u.code for u in clean.get("supporting_units") or [] if office_member(user, u) is None
+    )
+    if outside:
+        errors["supporting_units"] = [UNITS_OUTSIDE(codes=outside)]
+    rnd = clean.get("round")
+    if rnd is not None and rnd.id not in rounds:
+        rounds[rnd.id] = _round_in_reach(session, user, rnd)
+    if rnd is not None and not rounds[rnd.id]:
+        errors["round"] = [ROUND_OUTSIDE(code=rnd.code)]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _round_in_reach(session: Session, user: User, rnd: Round) -> bool:
+    """A round organised at or below one of the user's office posts, or inspecting a unit there."""
+    units = [rnd.organiser] if rnd.organiser is not None else []
+    units += list(session.scalars(select(Unit).join(TeamTarget, TeamTarget.unit_id == Unit.id)
+                                  .join(Team, Team.id == TeamTarget.team_id)
+                                  .where(Team.round_id == rnd.id)))  # fmt: skip
+    return any(office_member(user, u) is not None for u in units)
 
 
 def check_field_scope(
@@ -69,7 +122,7 @@ def _units_reason(session: Session, user: User, codes: list[str]) -> Message | N
     if not codes:
         return None
     units = session.scalars(select(Unit).where(Unit.code.in_(codes))).all()
-    outside = sorted(u.code for u in units if _office_member(user, u) is None)
+    outside = sorted(u.code for u in units if office_member(user, u) is None)
     if not outside:
         return None
     if len(codes) == 1:
@@ -93,6 +146,6 @@ def _checker_reason(session: Session, user: User, issue: Issue, name: str) -> Me
         if post.role != "spot_check" or is_recused(post.unit, issue):
             continue
         above_issue = issue.unit_path.startswith(post.unit.path)
-        if above_issue or _office_member(user, post.unit) is not None:
+        if above_issue or office_member(user, post.unit) is not None:
             return None
     return CHECKER_OUTSIDE(name=name)

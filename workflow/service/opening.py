@@ -28,6 +28,7 @@ from workflow.models import (
 )
 from workflow.service.effects import apply_effect, calendar_getter, set_state
 from workflow.service.errors import Denied, ServiceError
+from workflow.service.field_scope import check_open_scope, office_member
 from workflow.service.open_fields import units_named, validate_open
 
 NOT_OFFICE = Text(
@@ -103,12 +104,14 @@ def _accept(
     accepted: list[Accepted] = []
     units = units_named(session, rows) if len(rows) > 1 else None
     rounds: dict[str, Round | None] = {}
+    in_reach: dict[int, bool] = {}  # round id → whether the opener reaches it
     for n, fields in enumerate(rows):
         try:
             clean = validate_open(session, fields, units, rounds)
-            member = _office_member(user, clean["unit"])
+            member = office_member(user, clean["unit"])
             if user is not None and member is None:
                 raise Denied(NOT_OFFICE())
+            check_open_scope(session, user, clean, in_reach)
         except ServiceError as exc:
             outcomes.append(exc)
             continue
@@ -154,16 +157,6 @@ def _insert(
             )
             opened.append((issue, event))
     return opened
-
-
-def _office_member(user: User | None, unit: Unit) -> Membership | None:
-    """The user's inspection-office post at or above ``unit``, if any."""
-    if user is None:
-        return None
-    for m in user.memberships:
-        if m.role == "office" and unit.path.startswith(m.unit.path):
-            return m
-    return None
 
 
 def _new_issue(
