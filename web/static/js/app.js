@@ -48,6 +48,34 @@
 
   document.addEventListener("htmx:beforeRequest", function (e) { clear(e.detail.elt); });
 
+  // a request slower than 300 ms shows a busy bar at the top and a waiting cursor, and
+  // its form's buttons wait too (a second click would send it twice)
+  var pending = 0, busyTimer = null;
+  document.addEventListener("htmx:beforeRequest", function () {
+    pending += 1;
+    if (busyTimer === null) {
+      busyTimer = setTimeout(function () { document.body.classList.add("busy"); }, 300);
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    pending = Math.max(0, pending - 1);
+    if (pending === 0) {
+      clearTimeout(busyTimer);
+      busyTimer = null;
+      document.body.classList.remove("busy");
+    }
+  });
+  // a plain form post (an Excel upload, a file download) is busy until the next page
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!e.defaultPrevented && !form.hasAttribute("hx-post") && form.method === "post") {
+      setTimeout(function () { document.body.classList.add("busy"); }, 300);
+      // an answer that is a download never replaces the page: stop waiting after a while
+      setTimeout(function () { document.body.classList.remove("busy"); }, 20000);
+    }
+  });
+  window.addEventListener("pageshow", function () { document.body.classList.remove("busy"); });
+
   document.addEventListener("htmx:responseError", function (e) {
     var xhr = e.detail.xhr;
     var words = serverWords(xhr) || (xhr.status + " · " + text("msgFailed"));
