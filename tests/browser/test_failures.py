@@ -72,3 +72,20 @@ def test_a_lost_connection_is_said_in_the_form(browser, live_server, sqlite_worl
     alert.wait_for()
     assert "无法连接服务器" in alert.inner_text() and not errors
     context.close()
+
+
+def test_a_slow_answer_shows_the_busy_bar(browser, live_server, sqlite_world):
+    """A request still unanswered after 300 ms shows the busy bar; the answer removes it."""
+    context, page, errors = clerk_on_issue(browser, live_server, sqlite_world)
+    held = []
+    page.route("**/evidence", lambda route: held.append(route) if route.request.method == "POST"
+               else route.continue_())  # fmt: skip
+    page.set_input_files("#evidence-file", {"name": "a.pdf", "mimeType": "application/pdf",
+                                            "buffer": b"%PDF-1.4\n%%EOF\n"})  # fmt: skip
+    page.click("#evidence form button[type=submit], form[hx-post$='/evidence'] button[type=submit]")
+    page.wait_for_function("() => document.body.classList.contains('busy')", timeout=3000)
+    assert held, "the upload never left the page"
+    held[0].continue_()
+    page.wait_for_function("() => !document.body.classList.contains('busy')", timeout=5000)
+    assert not errors
+    context.close()
