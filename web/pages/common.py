@@ -54,6 +54,7 @@ class BoundedInt(IntegerConverter):
 
     def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,
                  max: int | None = INT_MAX, signed: bool = False) -> None:  # fmt: skip
+        """An ``int`` converter whose ``max`` is INT_MAX unless the route says otherwise."""
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
