@@ -2,7 +2,8 @@
 
 Inputs reject unknown fields (marshmallow's default ``RAISE``), so a typo answers 422 naming
 the field instead of being ignored.  String lengths match the database columns, so no input
-reaches the database too long for its column.
+reaches the database too long for its column: every bound is read from the schema
+(:mod:`workflow.limits`), the same the engine checks.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from workflow.definition.model import DEADLINE_TYPES
+from workflow.limits import ID_MAX, text_limit
+from workflow.models import ApiToken, Issue, Unit
 
 STATES_HELP = "state name as in the definition, e.g. correcting"
-MAX_ID = 2**31 - 1
+MAX_ID = ID_MAX
+CODE_MAX = text_limit(Unit.code)
 
 
 def code_arg(**kw: Any) -> fields.String:
-    """A unit, round or state code as input (the columns hold 64 characters)."""
-    return fields.String(validate=validate.Length(max=64), **kw)
+    """A unit, round or state code as input (as wide as the code columns)."""
+    return fields.String(validate=validate.Length(max=CODE_MAX), **kw)
 
 
 def text_arg(max_length: int, **kw: Any) -> fields.String:
@@ -150,14 +154,14 @@ class IssueListArgsSchema(Schema):
 
     round = code_arg(metadata={"description": "round code"})
     unit = code_arg(metadata={"description": "unit code: its subtree"})
-    category = text_arg(100)
+    category = text_arg(text_limit(Issue.category))
     state = code_arg(metadata={"description": STATES_HELP})
-    stage = text_arg(32)
+    stage = text_arg(text_limit(Issue.stage))
     deadline_type = deadline_type_arg()
     warning_level = fields.String(validate=validate.OneOf(["green", "yellow", "red"]))
     overdue = fields.Boolean()
     q = text_arg(200, metadata={"description": "search number, title, description"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))  # a cap
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -265,20 +269,22 @@ class IssueCreateSchema(Schema):
         load_default="rectification",
         validate=validate.OneOf(["rectification", "problem_lead", "common_problem"]),
     )
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    description = text_arg(10_000)
-    category = text_arg(100)
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    title = fields.String(
+        required=True, validate=validate.Length(min=1, max=text_limit(Issue.title))
+    )
+    description = text_arg(text_limit(Issue.description))
+    category = text_arg(text_limit(Issue.category))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=CODE_MAX))
     inspected_unit = code_arg()
     supporting_units = fields.List(code_arg(), validate=validate.Length(max=200))
     round = code_arg()
     deadline_type = deadline_type_arg()
     due_on = text_arg(20, metadata={"description": "2026-12-31, 2026/12/31 or 2026年12月31日"})
-    supervising_leader = text_arg(100)
-    person_in_charge = text_arg(100)
-    source = text_arg(16)
-    cadre_level = text_arg(32)
-    number = code_arg()
+    supervising_leader = text_arg(text_limit(Issue.supervising_leader))
+    person_in_charge = text_arg(text_limit(Issue.person_in_charge))
+    source = text_arg(text_limit(Issue.source))
+    cadre_level = text_arg(text_limit(Issue.cadre_level))
+    number = text_arg(text_limit(Issue.number))
 
 
 class ActArgsSchema(Schema):
@@ -356,7 +362,9 @@ class TokenCreatedSchema(TokenSchema):
 class TokenCreateSchema(Schema):
     """A new token's name."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(
+        required=True, validate=validate.Length(min=1, max=text_limit(ApiToken.name))
+    )
 
 
 # ------------------------------------------------------------------------------ excel

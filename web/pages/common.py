@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 from flask import Flask, abort, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 
 from web.database import get_session, now
 from web.locale import label
 from workflow.clock.calendar import WorkCalendar, working_days_left
 from workflow.definition import Definition
+from workflow.limits import INT_MAX, is_id
 from workflow.models import Event, Issue
 from workflow.queries import STAGES, Filters
 from workflow.service import get_definition
@@ -25,7 +27,7 @@ TZ = OFFICE_TIMEZONE
 
 def page_arg() -> int:
     """The ``page`` query argument (1 when absent or bad)."""
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return min(max(1, request.args.get("page", 1, type=int) or 1), INT_MAX)
 
 
 def qs(**changes: object) -> str:
@@ -40,8 +42,20 @@ def qs(**changes: object) -> str:
 
 
 def int_arg(name: str) -> int | None:
-    """An optional integer query argument."""
-    return request.args.get(name, type=int) or None
+    """An optional id query argument (``?unit=``, ``?round=``); 404 outside 1..INT_MAX."""
+    value = request.args.get(name, type=int) or None
+    if value is not None and not is_id(value):
+        abort(404)  # no row has such an id; the database would not even take the number
+    return value
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` of a route, refusing numbers no id can be (no match: 404, not a 500)."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = INT_MAX, signed: bool = False) -> None:  # fmt: skip
+        """An ``int`` converter whose ``max`` is INT_MAX unless the route says otherwise."""
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def filters_from_args() -> Filters:
@@ -176,7 +190,8 @@ def event_note(event: Event) -> str:
 
 
 def register(app: Flask) -> None:
-    """Expose the label helpers to templates."""
+    """Bound route ids (before any blueprint adds its rules) and expose the label helpers."""
+    app.url_map.converters["int"] = BoundedInt
     init_app(app)
     app.jinja_env.globals.update(action_label=action_label, state_name=state_name,
                                  rung_label=rung_label, event_note=event_note,

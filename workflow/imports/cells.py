@@ -16,17 +16,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.definition.model import DEADLINE_LABELS
+from workflow.limits import text_limit
 from workflow.messages import N_, Text
-from workflow.models import Round, Unit, User
+from workflow.models import Issue, Round, Unit, User
 from workflow.service.fields import parse_date
 
 DEADLINE_NAMES = {
     **{zh: key for key, zh in DEADLINE_LABELS.items()},
     "fixnow": "fix_now", "bydeadline": "by_deadline", "ongoing": "ongoing",
 }  # fmt: skip
+# no text longer than the issue's column it goes to (widths read from the schema)
 MAX_LEN = {
-    "title": 300, "description": 10_000, "category": 100, "supervising_leader": 100,
-    "person_in_charge": 100, "source": 16, "number": 64,
+    name: text_limit(getattr(Issue, name))
+    for name in ("title", "description", "category", "supervising_leader", "person_in_charge",
+                 "source", "number")
 }  # fmt: skip
 SENTENCE_END = re.compile(r"[。！？；;!?\n]")
 

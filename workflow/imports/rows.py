@@ -23,6 +23,7 @@ from workflow.imports.cells import (
 )
 from workflow.imports.report import Message, located
 from workflow.imports.sheet import LABELS, Formula, Sheet, blank, norm_header
+from workflow.limits import DATE_MAX, DATE_MIN
 from workflow.messages import N_, Text
 from workflow.models import Round, Unit
 
@@ -57,6 +58,10 @@ DUE_NOT_A_DATE = Text(
     N_("%(label)s: '%(value)s' is not a date (write 2026-12-31 or 2026年12月31日)"),
 )
 DUE_PAST = Text("import_due_past", N_("%(label)s: %(due)s is in the past"))
+DUE_OUT_OF_RANGE = Text(
+    "import_due_out_of_range",
+    N_("%(label)s: %(due)s is not accepted (a due date lies between %(min)s and %(max)s)"),
+)
 DUE_EMPTY = Text(
     "import_due_empty", N_("%(label)s: empty: give a due date, or 整改类型 立行立改 / 长期坚持")
 )
@@ -182,6 +187,10 @@ class _RowCheck:
             self.bad("due_on", DUE_NOT_A_DATE_NUMBER if number else DUE_NOT_A_DATE,
                      value=params.get("value", cell_text(raw_due)))  # fmt: skip
             return None
+        if not DATE_MIN <= due <= DATE_MAX:
+            self.bad("due_on", DUE_OUT_OF_RANGE, due=due.isoformat(), min=DATE_MIN.isoformat(),
+                     max=DATE_MAX.isoformat())  # fmt: skip
+            return None
         if due < self.look.today and not self.look.allow_past:
             self.bad("due_on", DUE_PAST, due=due.isoformat())
         return due
@@ -205,7 +214,7 @@ def check_row(
     round_ = c.round()
     dtype, due = c.due()
     fields: dict[str, Any] = {
-        "title": title[:300],
+        "title": title[: MAX_LEN["title"]],
         "description": description,
         "category": text.get("category") or None,
         "unit": unit.code if unit else None,

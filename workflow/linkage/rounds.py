@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.limits import text_limit
 from workflow.linkage.common import (
     linkage_event,
     require_office,
@@ -34,6 +35,7 @@ ONLY_REGISTER = Text(
 CODE_REQUIRED = Text("linkage_round_code_required", N_("code: required, at most 64 characters"))
 CODE_TAKEN = Text("linkage_round_code_taken", N_("code %(code)r is taken"))
 NAME_REQUIRED = Text("linkage_round_name_required", N_("name: required"))
+NAME_TOO_LONG = Text("linkage_round_name_too_long", N_("name: at most %(limit)s characters"))
 BAD_KIND = Text("linkage_round_bad_kind", N_("kind %(kind)r: one of %(kinds)s"))
 BAD_LEVEL = Text("linkage_round_bad_level", N_("level %(level)r: one of %(levels)s"))
 PREVIOUS_OUTSIDE = Text(
@@ -103,6 +105,8 @@ def _round_errors(
         errors.append(CODE_TAKEN(code=code))
     if not (name or "").strip():
         errors.append(NAME_REQUIRED())
+    elif len(name.strip()) > text_limit(Round.name):
+        errors.append(NAME_TOO_LONG(limit=text_limit(Round.name)))
     if kind not in ROUND_KINDS:
         errors.append(BAD_KIND(kind=kind, kinds=ROUND_KINDS))
     if level not in ROUND_LEVELS:

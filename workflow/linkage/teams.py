@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.limits import text_limit
 from workflow.linkage.common import (
     Refused,
     in_reach,
@@ -31,6 +32,7 @@ from workflow.models import Membership, Round, Team, TeamMember, TeamTarget, Uni
 __all__ = ["add_member", "add_target", "form_team"]
 
 NAME_REQUIRED = Text("linkage_team_name_required", N_("team name is required"))
+NAME_TOO_LONG = Text("linkage_team_name_too_long", N_("team name: at most %(limit)s characters"))
 ONLY_FORM = Text(
     "linkage_office_only_form_teams",
     N_("only the inspection office of %(unit)s or above may form its teams"),
@@ -81,6 +83,8 @@ def form_team(
     member = require_office(user, round_.organiser, ONLY_FORM)
     if not (name or "").strip():
         raise ValueError(NAME_REQUIRED())
+    if len(name.strip()) > text_limit(Team.name):
+        raise ValueError(NAME_TOO_LONG(limit=text_limit(Team.name)))
     if leader is not None and not _person_in_reach(user, leader):
         # before the team exists: a refused leader leaves no team behind
         raise Refused(LEADER_OUTSIDE(name=leader.display_name))

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.limits import text_limit
 from workflow.messages import N_, Message, Text
 from workflow.models import Membership, Unit, User
 from workflow.org.scope import ROLES
@@ -22,6 +23,10 @@ from workflow.org.scope import ROLES
 LEVELS = ("province", "city", "county", "township", "department", "village")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+
+UNIT_NAME_MAX = text_limit(Unit.name)
+DISPLAY_NAME_MAX = text_limit(User.display_name)
+EMAIL_MAX = text_limit(User.email)
 
 _hasher = PasswordHasher()  # argon2id with the library's current defaults
 
@@ -34,6 +39,15 @@ UNIT_CODE_BAD = Text(
     "unit_code_bad", N_("unit code '%(code)s': letters, digits, '.', '_' or '-' (at most 64)")
 )
 UNIT_NAME_REQUIRED = Text("unit_name_required", N_("unit name is required"))
+UNIT_NAME_TOO_LONG = Text(
+    "unit_name_too_long", N_("unit name: at most %(limit)s characters (%(n)s given)")
+)
+UNIT_DISPLAY_TOO_LONG = Text(
+    "unit_display_name_too_long", N_("display name: at most %(limit)s characters (%(n)s given)")
+)
+UNIT_EMAIL_TOO_LONG = Text(
+    "unit_email_too_long", N_("email: at most %(limit)s characters (%(n)s given)")
+)
 UNIT_LEVEL_BAD = Text("unit_level_bad", N_("unit level '%(level)s': one of %(levels)s"))
 UNIT_CODE_TAKEN = Text("unit_code_taken", N_("unit code '%(code)s' is taken"))
 UNIT_NO_PARENT = Text("unit_no_parent", N_("no parent unit with code '%(code)s'"))
@@ -132,9 +146,11 @@ def add_unit(
     unit's parent must lie inside one of them.
     """
     if not CODE_RE.match(code or ""):
-        raise UnitError(UNIT_CODE_BAD(code=code))
+        raise UnitError(UNIT_CODE_BAD(code=(code or "")[:64]))
     if not (name or "").strip():
         raise UnitError(UNIT_NAME_REQUIRED())
+    if len(name.strip()) > UNIT_NAME_MAX:
+        raise UnitError(UNIT_NAME_TOO_LONG(limit=UNIT_NAME_MAX, n=len(name.strip())))
     if level not in LEVELS:
         raise UnitError(UNIT_LEVEL_BAD(level=level, levels=list(LEVELS)))
     if session.scalar(select(Unit.id).where(Unit.code == code)):
@@ -174,6 +190,15 @@ def parse_role(session: Session, spec: str, within: list[Unit] | None = None) ->
     return role, unit
 
 
+def _check_person(display_name: str, email: str | None) -> None:
+    """Refuse a display name or email wider than its column."""
+    if len((display_name or "").strip()) > DISPLAY_NAME_MAX:
+        n = len(display_name.strip())
+        raise UnitError(UNIT_DISPLAY_TOO_LONG(limit=DISPLAY_NAME_MAX, n=n))
+    if email and len(email) > EMAIL_MAX:
+        raise UnitError(UNIT_EMAIL_TOO_LONG(limit=EMAIL_MAX, n=len(email)))
+
+
 def add_user(
     session: Session,
     username: str,
@@ -190,7 +215,8 @@ def add_user(
     inside one of them (a city office cannot create a province office account).
     """
     if not USERNAME_RE.match(username or ""):
-        raise UnitError(UNIT_USERNAME_BAD(username=username))
+        raise UnitError(UNIT_USERNAME_BAD(username=(username or "")[:64]))
+    _check_person(display_name, email)
     if session.scalar(select(User.id).where(User.username == username)):
         raise UnitError(UNIT_USERNAME_TAKEN(username=username))
     if len(password or "") < 8:

@@ -8,7 +8,7 @@ with its error shape).  Must not import flask.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.limits import FREE_TEXT, INT_MAX, INT_MIN, check_date, check_future, text_limit
 from workflow.messages import N_, Message, Text
-from workflow.models import Unit, User
+from workflow.models import Issue, Unit, User
+from workflow.timezone import office_time
 
-MAX_TEXT = 10_000
+MAX_TEXT = FREE_TEXT
 MAX_MEASURE_TEXT = 2000
 MAX_MEASURES = 200
 
@@ -44,6 +46,7 @@ MEASURE_TOO_LONG = Text(
 MEASURE_BAD_DATE = Text(
     "service_field_measure_bad_date", N_("measure %(n)s: due date is not a valid date")
 )
+MEASURE_DATE_RANGE = Text("service_field_measure_date_range", N_("measure %(n)s: %(reason)s"))
 TOO_MANY_MEASURES = Text("service_field_too_many_measures", N_("at most %(max)s measures"))
 CODES_EXPECTED = Text("service_field_codes_expected", N_("a list of unit codes is expected"))
 NO_UNIT = Text("service_field_no_unit", N_("no unit with code %(code)r"))
@@ -96,6 +99,11 @@ def parse_date(value: Any) -> date:
                 except ValueError:
                     break
     raise ValueError(BAD_DATE())
+
+
+def parse_bounded_date(value: Any) -> date:
+    """A date as :func:`parse_date` reads it, refused before DATE_MIN or after DATE_MAX."""
+    return check_date(parse_date(value))
 
 
 def _int(value: Any) -> int:
@@ -160,6 +168,10 @@ def _measures(value: Any) -> list[dict[str, Any]]:
                 due_on = parse_date(item["due_on"])
             except ValueError:
                 raise ValueError(MEASURE_BAD_DATE(n=n)) from None
+            try:
+                check_date(due_on)
+            except ValueError as exc:
+                raise ValueError(MEASURE_DATE_RANGE(n=n, reason=said(exc))) from None
         out.append({"text": text, "due_on": due_on})
     if len(out) > MAX_MEASURES:
         raise ValueError(TOO_MANY_MEASURES(max=MAX_MEASURES))
@@ -182,19 +194,19 @@ def clean_value(session: Session, spec: Any, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError(TEXT_EXPECTED())
         text = value.strip()
-        limit = spec.max_length or MAX_TEXT
+        limit = min(spec.max_length or MAX_TEXT, _column_limit(spec.name))
         if len(text) > limit:
             raise ValueError(TOO_LONG(limit=limit))
         return text
     if kind == "date":
-        return parse_date(value)
+        return parse_bounded_date(value)
     if kind in ("int", "percent"):
         n = _int(value)
-        low, high = (0, 100) if kind == "percent" else (spec.min, spec.max)
+        low, high = (0, 100) if kind == "percent" else _int_bounds(spec)
         if low is not None and n < low:
-            raise ValueError(TOO_SMALL(min=f"{low:g}"))
+            raise ValueError(TOO_SMALL(min=_shown(low)))
         if high is not None and n > high:
-            raise ValueError(TOO_BIG(max=f"{high:g}"))
+            raise ValueError(TOO_BIG(max=_shown(high)))
         return n
     if kind == "decimal":
         d = _decimal(value)
@@ -232,8 +244,57 @@ def clean_value(session: Session, spec: Any, value: Any) -> Any:
     raise ValueError(UNSUPPORTED(kind=kind))
 
 
-def clean_data(session: Session, fields: Mapping[str, Any], data: Mapping[str, Any]) -> dict:
-    """Validate ``data`` against ``fields`` (name → FieldSpec); raise ValidationFailed."""
+def _column_limit(name: str) -> int:
+    """The width of the issue's text column ``name`` (a field stored there), else MAX_TEXT."""
+    column = Issue.__table__.c.get(name)
+    return text_limit(column) if column is not None else MAX_TEXT
+
+
+def _shown(bound: float) -> str:
+    """A bound as a person reads it: whole numbers in full (2147483647, not 2.14748e+09)."""
+    return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+
+
+def _int_bounds(spec: Any) -> tuple[float, float]:
+    """The range an integer field takes: its own, within the 32-bit column it is stored in."""
+    low = INT_MIN if spec.min is None else max(spec.min, INT_MIN)
+    high = INT_MAX if spec.max is None else min(spec.max, INT_MAX)
+    return low, high
+
+
+def deadline_fields(definition: Any, action: Any) -> set[str]:
+    """The date fields of ``action`` that name a new deadline (an extend_clock or start_clock
+    of any action of ``definition`` takes it: request_extension's new_due is approved later)."""
+    names = set()
+    for each in definition.actions.values():
+        branched = [e for b in each.branches for e in (b.effects or ())]
+        for effect in (*each.effects, *branched):
+            if effect.kind == "extend_clock":
+                names.add(effect.args.get("field"))
+            elif effect.kind == "start_clock" and effect.args.get("due_field"):
+                names.add(effect.args["due_field"])
+    return {n for n in names if n in action.fields and action.fields[n].type == "date"}
+
+
+def clean_action_data(
+    session: Session, definition: Any, action: Any, data: Mapping[str, Any], now: datetime
+) -> dict:
+    """Validate an action's ``data``; a new deadline it names must lie after today."""
+    today = now.astimezone(office_time()).date()
+    return clean_data(session, action.fields, data, today, deadline_fields(definition, action))
+
+
+def clean_data(
+    session: Session,
+    fields: Mapping[str, Any],
+    data: Mapping[str, Any],
+    today: date | None = None,
+    future: Collection[str] = (),
+) -> dict:
+    """Validate ``data`` against ``fields`` (name → FieldSpec); raise ValidationFailed.
+
+    The dates of ``future`` (new deadlines) must lie after ``today`` when it is given.
+    """
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     for key in data:
@@ -247,6 +308,8 @@ def clean_data(session: Session, fields: Mapping[str, Any], data: Mapping[str, A
             continue
         try:
             clean[name] = clean_value(session, spec, raw)
+            if today is not None and name in future:
+                check_future(clean[name], today)
         except ValueError as exc:
             errors.setdefault(name, []).append(said(exc))
     if errors:

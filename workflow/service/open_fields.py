@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.definition.model import DEADLINE_TYPES
+from workflow.limits import text_limit
 from workflow.messages import N_, Text
-from workflow.models import Round, Unit
+from workflow.models import Issue, Round, Unit
 from workflow.service.fields import (
     NO_UNIT,
     NOT_CHOICE,
@@ -19,7 +20,7 @@ from workflow.service.fields import (
     TOO_LONG,
     UNKNOWN_FIELD,
     ValidationFailed,
-    parse_date,
+    parse_bounded_date,
     said,
 )
 
@@ -43,18 +44,13 @@ OPEN_FIELDS = {
     "number",
     "import_key",
 }
-TITLE_LIMIT = 300
-# the widths of the issue's text columns (workflow.models.Issue)
+TITLE_LIMIT = text_limit(Issue.title)
+# the widths of the issue's text columns (workflow.models.Issue), read from the schema
 TEXT_LIMITS = {
-    "description": 10_000,
-    "category": 100,
-    "supervising_leader": 100,
-    "person_in_charge": 100,
-    "source": 16,
-    "cadre_level": 32,
-    "number": 64,
-    "import_key": 64,
-}
+    name: text_limit(getattr(Issue, name))
+    for name in ("description", "category", "supervising_leader", "person_in_charge", "source",
+                 "cadre_level", "number", "import_key")
+}  # fmt: skip
 
 Errors = dict[str, list[str]]
 
@@ -132,7 +128,7 @@ def _check_deadline(fields: Mapping[str, Any], clean: dict[str, Any], errors: Er
     clean["deadline_type"] = dt
     if fields.get("due_on"):
         try:
-            clean["due_on"] = parse_date(fields["due_on"])
+            clean["due_on"] = parse_bounded_date(fields["due_on"])
         except ValueError as exc:
             errors.setdefault("due_on", []).append(said(exc))
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.limits import int_range, text_limit
 from workflow.linkage.common import (
     office_event,
     require_office,
@@ -28,6 +29,9 @@ COMPUTED_METRIC = Text(
     N_("metric %(metric)r is computed from data and cannot be entered"),
 )
 BAD_VALUE = Text("linkage_figure_bad_value", N_("value: a whole number ≥ 0"))
+VALUE_TOO_BIG = Text("linkage_figure_value_too_big", N_("value: at most %(max)s"))
+VALUE_MAX = int_range(NetworkFigure.value)[1]
+SOURCE_MAX = text_limit(NetworkFigure.source)
 SOURCE_REQUIRED = Text("linkage_figure_source_required", N_("source: required"))
 SOURCE_TOO_LONG = Text("linkage_figure_source_too_long", N_("source: at most 255 characters"))
 
@@ -85,9 +89,11 @@ def _figure_errors(metric: str, value: int, source: str) -> list[Message]:
         errors.append(COMPUTED_METRIC(metric=metric))
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         errors.append(BAD_VALUE())
+    elif value > VALUE_MAX:
+        errors.append(VALUE_TOO_BIG(max=VALUE_MAX))
     if not (source or "").strip():
         errors.append(SOURCE_REQUIRED())
-    elif len(source) > 255:
+    elif len(source) > SOURCE_MAX:
         errors.append(SOURCE_TOO_LONG())
     return errors
 
