@@ -298,3 +298,16 @@ def test_50000_rows_with_bounded_memory(w, tmp_path):
     # written in batches with the identity map cleared after each: memory of a batch, not
     # of the file
     assert report.created == 50_000 and peak < 80 * 1024 * 1024, peak
+
+
+def test_a_unit_name_and_code_that_disagree_are_refused(w, tmp_path):
+    """A row naming 灵隐街道 but giving 湖滨街道's code is not imported to the code's unit
+    silently: the row is refused, naming both, in the name's cell."""
+    headers = [*HEADERS, "责任单位代码"]
+    good = [*row(1), "HZ-XH-LY"]
+    wrong = [*row(2), "HZ-SC-HB"]
+    report = _bad(w, write_xlsx(tmp_path / "a.xlsx", [good, wrong], headers=headers),
+                  "is not unit HZ-SC-HB", 4, "D")  # fmt: skip
+    assert report.errors[0].message.code == "import_unit_mismatch"
+    report = run(w, write_xlsx(tmp_path / "b.xlsx", [good], headers=headers))
+    assert report.written and count(w) == 1  # name and code agreeing: imported

@@ -38,6 +38,10 @@ NO_DESCRIPTION = Text(
     N_("%(label)s: empty: every row needs 问题表现 (description) or 问题标题 (title)"),
 )
 UNIT_CODE_UNKNOWN = Text("import_unit_code_unknown", N_("%(label)s: no unit with code '%(code)s'"))
+UNIT_MISMATCH = Text(
+    "import_unit_mismatch",
+    N_("%(label)s: '%(name)s' is not unit %(code)s (%(unit)s): correct the name or the code"),
+)
 UNIT_EMPTY = Text("import_unit_empty", N_("%(label)s: empty: name the responsible unit (牵头单位)"))
 UNIT_OUT_OF_REACH = Text(
     "import_unit_out_of_reach", N_("%(label)s: %(unit)s is outside your office's units")
@@ -119,6 +123,12 @@ class _RowCheck:
             unit = self.look.by_code.get(self.text["unit_code"])
             if unit is None:
                 self.bad("unit_code", UNIT_CODE_UNKNOWN, code=self.text["unit_code"])
+            elif self.text.get("unit"):  # both given: they must name the same unit
+                named, _problem = self.look.unit(self.text["unit"])
+                if named is None or named.id != unit.id:
+                    self.bad("unit", UNIT_MISMATCH, code=unit.code, unit=unit.name,
+                             name=self.text["unit"])  # fmt: skip
+                    unit = None
         elif self.text.get("unit"):
             unit = self.lookup_unit("unit", self.text["unit"])
         else:
