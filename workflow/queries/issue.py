@@ -49,10 +49,7 @@ def checkers(session: Session, issue: Issue) -> list[User]:
     # IN, not JOIN + DISTINCT: PostgreSQL cannot compare the JSON preferences for DISTINCT
     posted = select(Membership.user_id).where(Membership.role == "spot_check")
     users = session.scalars(
-        select(User)
-        .where(User.id.in_(posted), User.active)
-        .order_by(User.username)
-        .limit(200)
+        select(User).where(User.id.in_(posted), User.active).order_by(User.username).limit(200)
     ).all()
     return [
         u for u in users

@@ -86,8 +86,10 @@ def _concerns(user: User) -> ColumnElement[bool]:
     below = select(Unit.id).where(or_(false(), *[path_range(Unit.path, u.path) for u in units]))
     near = or_(Unit.id.in_(above), Unit.id.in_(below)) if units else false()
     on_path = select(Unit.id).where(near)
-    targeted = select(Team.round_id).join(TeamTarget, TeamTarget.team_id == Team.id).where(
-        TeamTarget.unit_id.in_(on_path)
+    targeted = (
+        select(Team.round_id)
+        .join(TeamTarget, TeamTarget.team_id == Team.id)
+        .where(TeamTarget.unit_id.in_(on_path))
     )
     return or_(Round.organiser_unit_id.in_(on_path), Round.id.in_(targeted))
 
