@@ -220,6 +220,16 @@ def test_an_extension_to_a_past_date_is_refused_with_a_reason(world):
         clean = clean_action_data(s, d, action, {"new_due": "2027-06-30", "reason": "理由"},
                                   world.clock())  # fmt: skip
         assert clean["new_due"] == date(2027, 6, 30)
+    # and through the one door every caller uses: service.act (web, API and CLI)
+    with world.db.writing() as s:
+        issue = s.get(Issue, issue_id)
+        version = issue.version
+        with pytest.raises(ValidationFailed) as caught:
+            service.act(s, issue, "request_extension", world.user(s, "clerk"),
+                        {"new_due": "2026-09-01", "reason": "理由"}, version, world.clock())  # fmt: skip
+        assert "new_due" in caught.value.errors
+    with world.db.reading() as s:
+        assert s.get(Issue, issue_id).version == version  # nothing written
 
 
 def test_an_excel_row_with_a_long_title_and_a_1900_date_names_its_cells(world, tmp_path):

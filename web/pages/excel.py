@@ -19,6 +19,7 @@ from web.auth import me
 from web.database import get_session, now
 from web.htmx import fragment, render
 from web.locale import say
+from web.pages.common import int_arg
 from workflow import imports, queries
 from workflow.org import tokens
 from workflow.queries import export
@@ -44,7 +45,7 @@ def _staging(key: str) -> str:
 
 
 def _unit_filter() -> queries.Filters:
-    unit_id = request.args.get("unit", type=int)
+    unit_id = int_arg("unit")  # bounded: an id past 2**31-1 is a 404, not a database error
     if unit_id and queries.unit_in_reach(get_session(), me(), unit_id) is None:
         abort(404)
     return queries.Filters(unit_id=unit_id or None)

@@ -42,7 +42,7 @@ from workflow.service.effects import (
 )
 from workflow.service.errors import ActResult, Conflict, Denied, GuardFailed, NotFound
 from workflow.service.field_scope import check_field_scope
-from workflow.service.fields import ValidationFailed, clean_data
+from workflow.service.fields import ValidationFailed, clean_action_data
 from workflow.service.guards import (
     OUTSIDE_SCOPE,
     WRONG_ROLE,
@@ -96,7 +96,7 @@ def act(
     if expected_version is not None and expected_version != issue.version:
         raise Conflict(issue.version, changes_since(session, issue, expected_version))
     members = _members(session, d, action, issue, user, now)
-    clean = clean_data(session, action.fields, data)
+    clean = clean_action_data(session, d, action, data, now)  # bounds, future deadlines
     check_checker(session, action, issue, clean)
     # the units and checker named must lie in the actor's reach, as when opening an issue
     check_field_scope(session, action, issue, user, clean)

@@ -43,7 +43,7 @@ CHECKER_OUTSIDE = Text(
 ROUND_OUTSIDE = Text(
     "service_round_outside_reach",
     N_("round %(code)s is neither organised in nor inspecting the units of your inspection office"),
-)
+)  # (a round organised above the office — the province's — is the office's too)
 
 
 def office_member(user: User | None, unit: Unit) -> Membership | None:
@@ -85,12 +85,18 @@ def check_open_scope(
 
 
 def _round_in_reach(session: Session, user: User, rnd: Round) -> bool:
-    """A round organised at or below one of the user's office posts, or inspecting a unit there."""
-    units = [rnd.organiser] if rnd.organiser is not None else []
-    units += list(session.scalars(select(Unit).join(TeamTarget, TeamTarget.unit_id == Unit.id)
-                                  .join(Team, Team.id == TeamTarget.team_id)
-                                  .where(Team.round_id == rnd.id)))  # fmt: skip
-    return any(office_member(user, u) is not None for u in units)
+    """A round on the path of one of the user's office posts: organised above it (a province
+    round reaches every city), at it or below it, or inspecting a unit at or below it."""
+    posts = [m.unit for m in user.memberships if m.role == "office"]
+    organiser = rnd.organiser
+    if organiser is not None and any(
+        p.path.startswith(organiser.path) or organiser.path.startswith(p.path) for p in posts
+    ):
+        return True
+    targets = session.scalars(select(Unit).join(TeamTarget, TeamTarget.unit_id == Unit.id)
+                              .join(Team, Team.id == TeamTarget.team_id)
+                              .where(Team.round_id == rnd.id))  # fmt: skip
+    return any(office_member(user, u) is not None for u in targets)
 
 
 def check_field_scope(

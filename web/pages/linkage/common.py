@@ -22,6 +22,7 @@ from web.htmx import is_htmx
 from web.locale import say
 from web.pages.linkage.scope import find_round
 from workflow import linkage
+from workflow.limits import INT_MAX
 from workflow.linkage.common import NO_ROUND
 from workflow.models import Round, User
 from workflow.service import ServiceError
@@ -77,7 +78,7 @@ def form_round(value: str | None) -> Round | None:
     text = (value or "").strip()
     if not text:
         return None
-    found = find_round(int(text)) if text.isdigit() else None
+    found = find_round(int(text)) if text.isdigit() and int(text) <= INT_MAX else None
     if found is None:
         raise LookupError(NO_ROUND(round=value))
     return found

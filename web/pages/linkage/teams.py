@@ -17,6 +17,7 @@ from web.pages.linkage.common import attempt, bp, status
 from web.pages.linkage.rounds import cards
 from web.pages.linkage.scope import READERS, manages, team_or_404, visible_ids
 from workflow import linkage
+from workflow.limits import INT_MAX
 from workflow.models import Issue, Team
 
 
@@ -60,7 +61,8 @@ def carry(team_id: int) -> Response:
     team = team_or_404(team_id)
     if not manages(team.round.organiser):
         abort(403)
-    db, ids = get_session(), request.form.getlist("ids", type=int)
+    ids = [i for i in request.form.getlist("ids", type=int) if 0 < i <= INT_MAX]
+    db = get_session()
     carried: list[Issue] = []
     with attempt() as a:
         if not ids:

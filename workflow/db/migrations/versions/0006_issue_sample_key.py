@@ -18,11 +18,16 @@ def upgrade() -> None:
     with op.batch_alter_table("issue", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sample_key", sa.Integer(), nullable=True))
         batch_op.create_index("ix_issue_stage_sample", ["stage", "sample_key"], unique=False)
-    # existing issues get their key here; new ones from the model's default
+    # existing issues get their key here; new ones from the model's default.  Like every
+    # bulk UPDATE of issue it bumps the version (a form open across the upgrade reloads)
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("UPDATE issue SET sample_key = floor(random() * 2147483647)::int")
+        op.execute(
+            "UPDATE issue SET sample_key = floor(random() * 2147483647)::int, version = version + 1"
+        )
     else:
-        op.execute("UPDATE issue SET sample_key = abs(random()) % 2147483647")
+        op.execute(
+            "UPDATE issue SET sample_key = abs(random()) % 2147483647, version = version + 1"
+        )
 
 
 def downgrade() -> None:
