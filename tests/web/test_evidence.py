@@ -92,3 +92,24 @@ def test_download_is_an_attachment_with_nosniff(client, auth, issue_id, sqlite_w
     auth.logout()
     auth.login("clerk2")
     assert client.get(f"/evidence/{ev_id}").status_code == 404
+
+
+def test_sizes_read_as_people_read_them_and_only_the_office_sees_hashes(client, auth, issue_id):
+    """A 48-byte file is "48 B", not "0.0 KB"; the SHA-256 column is the office's, a clerk
+    finds the fingerprint in the link's tooltip."""
+    from web.pages.common import filesize
+
+    assert (filesize(48), filesize(12_600), filesize(5 * 1024 * 1024)) == (
+        "48 B",
+        "12.3 KB",
+        "5.0 MB",
+    )
+    auth.login("clerk")
+    r = upload(client, issue_id, PDF)
+    html = r.get_data(as_text=True)
+    assert f"{len(PDF)} B" in html and "0.0 KB" not in html
+    assert '<th scope="col">SHA-256</th>' not in html and 'title="SHA-256 ' in html
+    auth.logout()
+    auth.login("office")
+    html = client.get(f"/issues/{issue_id}").get_data(as_text=True)
+    assert '<th scope="col">SHA-256</th>' in html

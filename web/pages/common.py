@@ -124,10 +124,21 @@ def get_or_404(issue: Issue | None) -> Issue:
     return issue
 
 
+def filesize(size: int | None) -> str:
+    """A file size as people read it: ``48 B``, ``12.3 KB``, ``4.5 MB`` (never ``0.0 KB``)."""
+    n = int(size or 0)
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
 def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.jinja_env.globals.update(due_info=due_info, state_label=state_label, local=local, qs=qs,
                                  stages=STAGES)  # fmt: skip
+    app.jinja_env.filters["filesize"] = filesize
 
 
 def working_days(due_at: datetime) -> int:
