@@ -134,3 +134,19 @@ def test_a_letter_opens_cleanly_in_libreoffice(sqlite_world, tmp_path):
     assert (
         expected in text and "告诫书" in text and "中共浙江省委巡视巡察工作领导小组办公室" in text
     )
+
+
+def test_a_letter_opens_with_a_way_back_a_word_download_and_print_advice(client, auth,
+                                                                         sqlite_world):  # fmt: skip
+    letter_id = _letter(sqlite_world)
+    auth.login("office")
+    r = client.get(f"/letters/{letter_id}")
+    html = r.get_data(as_text=True)
+    with sqlite_world.db.reading() as s:
+        letter = s.get(Letter, letter_id)
+        archived = letter.html
+    assert r.status_code == 200 and f'href="/issues/{letter.issue_id}"' in html
+    assert f'href="/letters/{letter_id}.docx"' in html and "返回问题" in html and "Ctrl+P" in html
+    assert "@media print{.letter-tools{display:none}}" in html  # the bar is not printed
+    assert "letter-tools" not in archived  # the archive stays as it was issued
+    assert "sandbox" in r.headers["Content-Security-Policy"]

@@ -262,3 +262,18 @@ def test_what_the_engine_refuses_reaches_a_chinese_page_in_chinese(demo):
         assert 400 <= r.status_code < 500, (r.request.path, r.status_code)
         problems += problems_on(r.get_data(as_text=True), "zh", msgids, set())
     assert not problems, problems
+
+
+def test_no_text_to_translate_hides_inside_an_f_string():
+    """pybabel does not read inside f-strings: ``f"{_('x')}"`` would never reach the
+    catalogue and show in English on a Chinese page."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    hidden = re.compile(r"""\bf(["'])(?:(?!\1).)*\{\s*(?:escape\()?_l?\(""")
+    found = [f"{p.relative_to(root)}:{n}"
+             for folder in ("web", "workflow", "notifications")
+             for p in (root / folder).rglob("*.py")
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if hidden.search(line)]  # fmt: skip
+    assert not found, found

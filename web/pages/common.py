@@ -104,9 +104,9 @@ def due_info(issue: Issue) -> dict[str, str]:
         css = issue.warning_level
     if issue.state_kind != "open":
         css = "none"
-    date = local(issue.due_at, "%Y-%m-%d") + (
-        f" ({_('provisional')})" if issue.due_provisional else ""
-    )
+    # the text outside the f-string: pybabel does not read inside f-strings
+    provisional = _("provisional")
+    date = local(issue.due_at, "%Y-%m-%d") + (f" ({provisional})" if issue.due_provisional else "")
     return {"date": date, "text": text, "css": css}
 
 

@@ -20,6 +20,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from web.auth import me, role_required
@@ -158,6 +159,26 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
+def _with_toolbar(row: Letter) -> str:
+    """The archived letter with a bar to go back, download it as Word and print it (the bar
+    is not printed; the archive itself stays as it was issued)."""
+    from markupsafe import escape
+
+    back = escape(url_for("issues.show", issue_id=row.issue_id))
+    word = escape(url_for("issues.letter_docx", letter_id=row.id))
+    # the texts outside the f-string: pybabel does not read inside f-strings
+    back_text, word_text = escape(_("Back to the issue")), escape(_("Download as Word"))
+    print_text = escape(_("Print: Ctrl+P (the bar is not printed)"))
+    bar = (
+        "<style>.letter-tools{font:14px sans-serif;border-bottom:1px solid #ccc;padding:.5em 0;"
+        "margin-bottom:1em}.letter-tools a{margin-right:1.5em}"
+        "@media print{.letter-tools{display:none}}</style>"
+        f'<nav class="letter-tools"><a href="{back}">{back_text}</a>'
+        f'<a href="{word}" download>{word_text}</a><span>{print_text}</span></nav>'
+    )
+    return row.html.replace("<body>", "<body>" + bar, 1)
+
+
 @bp.get("/letters/<int:letter_id>")
 @login_required
 def letter(letter_id: int) -> Response:
@@ -165,8 +186,9 @@ def letter(letter_id: int) -> Response:
     db = get_session()
     row = db.get(Letter, letter_id) or abort(404)
     get_or_404(queries.get_visible(db, me(), row.issue_id))
-    response = make_response(row.html)
-    response.headers["Content-Security-Policy"] = "sandbox; " + _svg_csp(row.html).replace(
+    html = _with_toolbar(row)
+    response = make_response(html)
+    response.headers["Content-Security-Policy"] = "sandbox; " + _svg_csp(html).replace(
         "frame-ancestors 'self'", "frame-ancestors 'none'"
     )
     return response
