@@ -114,8 +114,9 @@ def test_numbers_and_the_office_name_come_from_settings(sqlite_world):
         LetterSettings("{prefix}〔{year}〕号")
 
 
-@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed")
 def test_a_letter_opens_cleanly_in_libreoffice(sqlite_world, tmp_path):
+    # `make test` installs LibreOffice (system-deps): without it this fails, never skips
+    assert shutil.which("soffice"), "LibreOffice (soffice) is missing: run `make system-deps`"
     letter_id = _letter(sqlite_world)
     with sqlite_world.db.reading() as s:
         letter = s.get(Letter, letter_id)
