@@ -68,3 +68,11 @@ def test_switch_off_and_on_and_who_may_not(client, auth, sqlite_world):
     auth.logout()
     auth.login("clerk")
     assert client.get("/admin/robots").status_code == 404  # as every admin page: not there
+
+
+def test_an_unknown_unit_is_refused_naming_the_field(client, auth, sqlite_world):
+    auth.login("office")
+    r = _add(client, unit="NOPE")
+    assert r.status_code == 422 and "NOPE" in r.get_data(as_text=True)
+    with sqlite_world.db.reading() as s:
+        assert s.scalars(select(UnitRobot)).all() == []

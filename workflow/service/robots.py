@@ -33,6 +33,7 @@ ROBOT_AT_BAD = Text(
 ROBOT_OUTSIDE = Text(
     "robot_outside", N_("unit %(code)s: outside the units your inspection office manages")
 )
+ROBOT_NO_UNIT = Text("robot_no_unit", N_("unit: choose one of your units (no unit %(code)s)"))
 ROBOT_MISSING = Text("robot_missing", N_("no robot %(id)s among your units"))
 
 

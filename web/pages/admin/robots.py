@@ -19,7 +19,14 @@ from web.locale import say
 from web.pages.admin.scope import office_reach
 from web.pages.linkage.scope import unit_choices
 from workflow import queries
-from workflow.service.robots import KINDS, RobotError, add_robot, robot_in_reach, set_active
+from workflow.service.robots import (
+    KINDS,
+    ROBOT_NO_UNIT,
+    RobotError,
+    add_robot,
+    robot_in_reach,
+    set_active,
+)
 
 bp = Blueprint("admin_robots", __name__, url_prefix="/admin")
 
@@ -36,10 +43,11 @@ def robots() -> Any:
     db, reach, values = get_session(), office_reach(), request.form.to_dict()
     error: tuple[str, str] | None = None
     if request.method == "POST":
-        unit = queries.unit_by_code(db, values.get("unit", "").strip())
+        code = values.get("unit", "").strip()
+        unit = queries.unit_by_code(db, code)
         try:
             if unit is None:
-                abort(422)
+                raise RobotError("unit", ROBOT_NO_UNIT(code=code[:64] or "—"))
             add_robot(db, me(), reach, unit, kind=values.get("kind", ""),
                       name=values.get("name", ""), url=values.get("url", ""), now=now(),
                       secret=values.get("secret", "").strip() or None,
